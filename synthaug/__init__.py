@@ -1,0 +1,10 @@
+"""synthaug: synthetic data that makes models better.
+
+>>> from synthaug import augment, get_generator, list_generators
+"""
+
+from synthaug._version import __version__
+from synthaug.api import AugmentReport, augment
+from synthaug.generators.base import get_generator, list_generators
+
+__all__ = ["AugmentReport", "__version__", "augment", "get_generator", "list_generators"]

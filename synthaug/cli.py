@@ -1,0 +1,153 @@
+"""The ``synthaug`` command: thin over the library, nothing the library cannot do."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthaug import registry
+from synthaug._version import __version__
+from synthaug.exceptions import InvalidParameterError, SynthaugError
+from synthaug.utils.serialization import atomic_path
+
+__all__ = ["main"]
+
+BUILTIN_DATASETS = ("adult",)
+
+
+def _read_table(path: str) -> pd.DataFrame:
+    if path in BUILTIN_DATASETS:
+        from synthaug.data.datasets import load_adult
+
+        return load_adult()
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidParameterError(
+            f"input {path!r} is not a file (nor a built-in data set: "
+            f"{', '.join(BUILTIN_DATASETS)})."
+        )
+    suffixes = "".join(file.suffixes).lower()
+    try:
+        if ".parquet" in suffixes:
+            return pd.read_parquet(file)
+        if ".csv" in suffixes or ".tsv" in suffixes:
+            return pd.read_csv(file, sep="\t" if ".tsv" in suffixes else ",")
+    except (ValueError, OSError) as exc:
+        raise InvalidParameterError(f"could not read {path!r}: {exc}") from None
+    raise InvalidParameterError(f"input {path!r}: use a .csv, .tsv or .parquet file.")
+
+
+def _write_table(frame: pd.DataFrame, path: str) -> None:
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise InvalidParameterError(f"--out {path!r}: use a .parquet or .csv file name.")
+    with atomic_path(target) as tmp:  # no half-written output if anything fails
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False)
+
+
+def _parse_conditions(items: Sequence[str] | None) -> dict[str, Any] | None:
+    if not items:
+        return None
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise InvalidParameterError(f"--condition {item!r}: write it as COLUMN=VALUE.")
+        key, value = item.split("=", 1)
+        try:
+            out[key] = json.loads(value)  # numbers and true/false; anything else stays text
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    print("generators:")
+    for name in registry.generators.names():
+        cls = registry.generators.get(name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        print(f"  {name:24s} {doc}")
+    print("validators:")
+    for name in registry.validators.names():
+        cls = registry.validators.get(name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        print(f"  {name:24s} {doc}")
+    return 0
+
+
+def _cmd_augment(args: argparse.Namespace) -> int:
+    from synthaug.api import augment
+
+    data = _read_table(args.input)
+    out, report = augment(
+        data,
+        target=args.target,
+        generator=args.generator,
+        n=args.n,
+        ratio=args.ratio,
+        conditions=_parse_conditions(args.condition),
+        balance=args.balance,
+        random_state=args.seed,
+        device=args.device,
+        progress=None if args.progress is None else args.progress,
+    )
+    _write_table(out, args.out)
+    if args.report:
+        with atomic_path(Path(args.report)) as tmp:
+            tmp.write_text(report.to_json(indent=2))
+    print(report)
+    print(f"wrote {len(out)} rows to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synthaug", description="Synthetic data that makes models better."
+    )
+    parser.add_argument("--version", action="version", version=f"synthaug {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_list = sub.add_parser("list", help="list the registered generators and validators")
+    p_list.set_defaults(func=_cmd_list)
+
+    p_aug = sub.add_parser("augment", help="append synthetic rows to a table")
+    p_aug.add_argument("input", help="a .csv/.parquet file, or a built-in data set: adult")
+    p_aug.add_argument("--out", required=True, help="where to write (.parquet or .csv)")
+    p_aug.add_argument("--target", help="label column (needed for --balance)")
+    p_aug.add_argument("--generator", default="auto", help="registry name (see `synthaug list`)")
+    how = p_aug.add_mutually_exclusive_group()
+    how.add_argument("--n", type=int, help="number of synthetic rows")
+    how.add_argument("--ratio", type=float, help="synthetic rows as a multiple of the real rows")
+    how.add_argument("--balance", action="store_true", help="top minority classes up to parity")
+    p_aug.add_argument("--condition", action="append", metavar="COLUMN=VALUE",
+                       help="exact value every synthetic row has (repeatable)")
+    p_aug.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
+    p_aug.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p_aug.add_argument("--report", help="also write the report as JSON here")
+    p_aug.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="show progress (default: when stderr is a terminal)")
+    p_aug.set_defaults(func=_cmd_augment)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SynthaugError as exc:
+        print(f"synthaug: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

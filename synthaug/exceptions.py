@@ -1,0 +1,86 @@
+"""Errors and warnings raised by synthaug.
+
+Every error synthaug raises on purpose derives from :class:`SynthaugError`.  Children also
+subclass the built-in exception they refine, so ``except ValueError`` in user code keeps working.
+Messages say what was wrong, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "DataNotAvailableError",
+    "DeviceError",
+    "InvalidDataError",
+    "InvalidParameterError",
+    "ModelFormatError",
+    "NotFittedError",
+    "SynthaugError",
+    "SynthaugWarning",
+    "UnknownComponentError",
+    "ValidationFailedError",
+]
+
+
+class SynthaugError(Exception):
+    """Root of every error synthaug raises on purpose."""
+
+
+class InvalidDataError(SynthaugError, ValueError):
+    """The data given to a generator, validator or sampler cannot be used as it is."""
+
+
+class InvalidParameterError(SynthaugError, ValueError):
+    """A parameter (of an estimator, a call or a spec file) has a value that cannot work."""
+
+
+class NotFittedError(SynthaugError, _SklearnNotFittedError):
+    """A method that needs a fitted estimator was called before ``fit``.
+
+    It is scikit-learn's ``NotFittedError`` too (itself a ``ValueError`` and an
+    ``AttributeError``), so scikit-learn's tools recognise it.
+    """
+
+
+class UnknownComponentError(SynthaugError, KeyError):
+    """A registry lookup named a component that does not exist."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        message = (
+            f"Unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(known) or '(none)'}."
+        )
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.suggestions = close
+        self.message = message
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class DeviceError(SynthaugError, RuntimeError):
+    """A requested compute device is not available or not understood."""
+
+
+class ModelFormatError(SynthaugError, ValueError):
+    """A saved model folder is missing, damaged, tampered with or from a newer format."""
+
+
+class DataNotAvailableError(SynthaugError, FileNotFoundError):
+    """A data set is neither packaged on this machine nor downloadable right now."""
+
+
+class ValidationFailedError(SynthaugError, RuntimeError):
+    """Synthetic data failed the gate of a validation suite."""
+
+
+class SynthaugWarning(UserWarning):
+    """Warnings synthaug emits (filter them with ``warnings.filterwarnings``)."""

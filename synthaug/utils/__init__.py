@@ -1,0 +1,1 @@
+"""Shared machinery: devices, random generators, safe serialisation, progress."""
