@@ -209,7 +209,9 @@ def _plan(
                 f"target {target!r} has {len(counts)} class(es); balancing needs at least two. "
                 "Use n= or ratio= to add rows instead."
             )
-        if len(counts) > MAX_BALANCE_CLASSES:
+        labels = frame[target].dropna()
+        fractional = pd.api.types.is_float_dtype(labels) and bool((labels != labels.round()).any())
+        if fractional or len(counts) > MAX_BALANCE_CLASSES:
             raise InvalidDataError(
                 f"target {target!r} has {len(counts)} distinct values; it looks continuous, "
                 "not a class label. Balance a categorical target instead."

@@ -1,0 +1,95 @@
+"""augment(): the one-call path users start with."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthaug import AugmentReport, augment, get_generator
+from synthaug.exceptions import InvalidDataError, InvalidParameterError
+
+
+def test_balance_tops_up_minorities_exactly(mixed_frame: pd.DataFrame) -> None:
+    out, report = augment(mixed_frame, target="income", balance=True, random_state=0)
+    counts = out["income"].value_counts()
+    assert counts.nunique() == 1, counts
+    assert report.n_real == len(mixed_frame)
+    assert report.n_synthetic == len(out) - len(mixed_frame)
+    pd.testing.assert_frame_equal(out.iloc[: len(mixed_frame)], mixed_frame)
+    assert out.dtypes.to_dict() == mixed_frame.dtypes.to_dict()
+    assert report.class_counts_after == {k: int(v) for k, v in counts.items()}
+    assert 0.0 < report.fidelity["column_shapes"] <= 1.0
+
+
+def test_multiclass_balance() -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=300),
+                       "y": rng.choice(["a", "b", "c"], 300, p=[0.7, 0.2, 0.1])})
+    out, _ = augment(df, target="y", balance=True, random_state=1)
+    assert set(out["y"].value_counts()) == {int((df["y"] == "a").sum())}
+
+
+def test_ratio_n_and_conditions(mixed_frame: pd.DataFrame) -> None:
+    out, report = augment(mixed_frame, ratio=0.5, random_state=0)
+    assert len(out) == len(mixed_frame) + 60 and report.n_synthetic == 60
+    out, _ = augment(mixed_frame, n=25, conditions={"work": "Self"}, random_state=0)
+    assert (out.iloc[len(mixed_frame):]["work"] == "Self").all()
+    out, _ = augment(mixed_frame, random_state=0)  # default doubles the data
+    assert len(out) == 2 * len(mixed_frame)
+
+
+def test_repeatable_with_seed(mixed_frame: pd.DataFrame) -> None:
+    a, _ = augment(mixed_frame, target="income", balance=True, random_state=3)
+    b, _ = augment(mixed_frame, target="income", balance=True, random_state=3)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_numpy_in_numpy_out() -> None:
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    out, report = augment(X, n=10, random_state=0)
+    assert isinstance(out, np.ndarray) and out.shape == (60, 2)
+    np.testing.assert_array_equal(out[:50], X)
+
+
+def test_generator_object_is_cloned_not_mutated(mixed_frame: pd.DataFrame) -> None:
+    gen = get_generator("tabular.copula", random_state=0)
+    augment(mixed_frame, generator=gen, n=5)
+    assert not hasattr(gen, "schema_")
+
+
+def test_report_is_readable_and_json(mixed_frame: pd.DataFrame) -> None:
+    _, report = augment(mixed_frame, target="income", balance=True, random_state=0)
+    text = str(report)
+    assert "real" in text and "synthetic" in text and "column shapes" in text
+    assert json.loads(report.to_json())["n_real"] == len(mixed_frame)
+    assert isinstance(report, AugmentReport)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"target": "nope", "balance": True}, InvalidParameterError, "not a column"),
+        ({"balance": True}, InvalidParameterError, "needs target"),
+        ({"target": "income", "balance": True, "n": 3}, InvalidParameterError, "do not also"),
+        ({"n": 3, "ratio": 1.0}, InvalidParameterError, "not both"),
+        ({"ratio": -1.0}, InvalidParameterError, "positive"),
+        ({"n": -2}, InvalidParameterError, "non-negative"),
+        ({"conditions": {"zzz": 1}}, InvalidParameterError, "zzz"),
+        ({"generator": "tabular.copla"}, KeyError, "Did you mean"),
+        ({"target": "hours", "balance": True}, InvalidDataError, "continuous"),
+    ],
+)
+def test_bad_calls_fail_before_fitting(
+    mixed_frame: pd.DataFrame, kwargs: dict[str, object], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        augment(mixed_frame, **kwargs)  # type: ignore[arg-type]
+
+
+def test_one_class_target_cannot_be_balanced(mixed_frame: pd.DataFrame) -> None:
+    frame = mixed_frame.assign(income="<=50K")
+    with pytest.raises(InvalidDataError, match="at least two"):
+        augment(frame, target="income", balance=True)
