@@ -46,6 +46,28 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak_rss() -> bool:
+    """Reset this process's peak-RSS counter (Linux: write 5 to /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def current_peak_rss_mib() -> float:
+    """Peak RSS since the last :func:`reset_peak_rss` (VmHWM), else since start."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mib()
+
+
 def timed(fn: Callable[[], Any], repeats: int = 3) -> tuple[list[float], Any]:
     times, out = [], None
     for _ in range(repeats):
