@@ -129,6 +129,8 @@ def augment(
     {'a': 4, 'b': 4}
     """
     frame, container, array_dtype = as_frame(data, what="data")
+    if len(frame) < 2:
+        raise InvalidDataError("data has 1 row; give at least 2 rows to learn from.")
     plan = _plan(frame, target, n, ratio, conditions, balance)
     rng = check_random_state(random_state)
     gen = _make_generator(generator, generator_params, device, spawn_seed(rng))
@@ -204,6 +206,7 @@ def _plan(
         if target is None:
             raise InvalidParameterError("balance=True needs target=<label column>.")
         counts = frame[target].value_counts(dropna=True)
+        counts = counts[counts > 0]  # a categorical's unused levels are not classes
         if len(counts) < 2:
             raise InvalidDataError(
                 f"target {target!r} has {len(counts)} class(es); balancing needs at least two. "

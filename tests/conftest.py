@@ -31,6 +31,15 @@ def make_mixed_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread_per_worker() -> None:
+    # pytest -n 2 runs two workers on two cores; a second torch thread per worker only
+    # oversubscribes them (a tiny VAE fit went from 0.7 s to 31 s on a busy 2-core machine).
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture
 def mixed_frame() -> pd.DataFrame:
     return make_mixed_frame()

@@ -27,7 +27,7 @@ __all__ = ["ColumnKind", "ColumnSchema", "TableSchema", "as_frame"]
 IDENTIFIER_MIN_ROWS = 20
 
 
-class ColumnKind(str, enum.Enum):
+class ColumnKind(enum.StrEnum):
     """What a column holds, as far as a generator is concerned."""
 
     NUMERICAL = "numerical"
@@ -59,6 +59,12 @@ class ColumnSchema:
     ordered: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    #: dtype of a ``category`` column's levels (``str``, ``int64``, ...), so samples keep it
+    categories_dtype: str | None = None
+    #: datetimes: the coarsest of s, ms, us, ns (in ns) that every value is a whole multiple of
+    resolution_ns: int | None = None
+    #: datetimes: the exact range in ns (``minimum``/``maximum`` are float64, ~100 ns coarse)
+    range_ns: tuple[int, int] | None = None
 
     @property
     def nullable(self) -> bool:
@@ -71,7 +77,10 @@ class ColumnSchema:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSchema:
-        return cls(**{**data, "kind": ColumnKind(data["kind"])})
+        out = {**data, "kind": ColumnKind(data["kind"])}
+        if out.get("range_ns") is not None:  # a JSON list
+            out["range_ns"] = tuple(int(v) for v in out["range_ns"])
+        return cls(**out)
 
 
 @dataclass(frozen=True)
@@ -146,12 +155,23 @@ class TableSchema:
         """Encode one value of column ``name`` as :meth:`to_matrix` would (NaN if missing)."""
         col = self[name]
         if col.kind is ColumnKind.DATETIME:
-            series = pd.Series(pd.to_datetime([value]))
+            try:
+                series = pd.Series(pd.to_datetime([value]))
+            except (ValueError, TypeError, OverflowError):
+                raise InvalidDataError(
+                    f"{what}[{name!r}] = {value!r} is not a date; give a pandas.Timestamp or an "
+                    "ISO string such as '2020-01-31'."
+                ) from None
         else:
             series = pd.Series([value], dtype=object)
-        encoded = float(_encode_column(series, col, f"{what}[{name!r}]")[0])
+        encoded = float(_encode_column(series, col, what)[0])
         if col.kind in (ColumnKind.NUMERICAL, ColumnKind.INTEGER) and np.isnan(encoded):
             raise InvalidDataError(f"{what}[{name!r}] = {value!r} is not a number.")
+        if col.kind is ColumnKind.INTEGER and encoded != np.rint(encoded):
+            raise InvalidDataError(
+                f"{what}[{name!r}] = {value!r} is not a whole number, but every fitted value of "
+                f"{name!r} is; give a whole number."
+            )
         return encoded
 
     def from_matrix(self, matrix: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -223,27 +243,35 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
     missing = float(series.isna().mean())
     n = len(series)
     base: dict[str, Any] = {"name": name, "dtype": str(dtype), "missing_rate": missing}
+    if isinstance(dtype, pd.CategoricalDtype):
+        return ColumnSchema(
+            # an all-missing categorical keeps its levels, so samples keep its dtype
+            kind=ColumnKind.EMPTY if missing == 1.0 else ColumnKind.CATEGORICAL,
+            categories=[_plain(c) for c in dtype.categories],
+            ordered=bool(dtype.ordered),
+            categories_dtype=str(dtype.categories.dtype),
+            **base,
+        )
     if missing == 1.0:
         return ColumnSchema(kind=ColumnKind.EMPTY, **base)
-    if isinstance(dtype, pd.CategoricalDtype):
-        cats = [_plain(c) for c in dtype.categories]
-        return ColumnSchema(
-            kind=ColumnKind.CATEGORICAL, categories=cats, ordered=bool(dtype.ordered), **base
-        )
     if pd.api.types.is_bool_dtype(dtype):
         return ColumnSchema(kind=ColumnKind.BOOLEAN, categories=[False, True], **base)
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        values = _datetime_ns(series)
-        finite = values[~np.isnan(values)]
+        ints, observed = _datetime_ints(series, f"{what}[{name!r}]")
+        ints = ints[observed]
+        resolution = next(step for step in (10**9, 10**6, 10**3, 1) if not (ints % step).any())
         return ColumnSchema(
             kind=ColumnKind.DATETIME,
-            minimum=float(finite.min()),
-            maximum=float(finite.max()),
+            minimum=float(ints.min()),
+            maximum=float(ints.max()),
+            resolution_ns=resolution,
+            range_ns=(int(ints.min()), int(ints.max())),
             **base,
         )
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        is_int = pd.api.types.is_integer_dtype(dtype)
         return _numeric_column(series.to_numpy(dtype=np.float64, na_value=np.nan), name, what,
-                               base, allow_identifier=pd.api.types.is_integer_dtype(dtype))
+                               base, allow_identifier=is_int, exact_integers=is_int)
     if pd.api.types.is_timedelta64_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
         raise InvalidDataError(
             f"{what}[{name!r}] has dtype {dtype}, which synthaug cannot model yet. "
@@ -264,7 +292,8 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
         return ColumnSchema(kind=ColumnKind.BOOLEAN, categories=[False, True], **base)
     if kinds <= {"int", "float"}:
         numbers_ = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
-        return _numeric_column(numbers_, name, what, base, allow_identifier=False)
+        return _numeric_column(numbers_, name, what, base, allow_identifier=False,
+                               exact_integers=True)
     shown = ", ".join(sorted(kinds))
     raise InvalidDataError(
         f"{what}[{name!r}] mixes values of types {shown}. Give each column one type, for "
@@ -272,8 +301,18 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
     )
 
 
+#: whole numbers at or beyond this size have no exact float64 value (the matrix view is float64)
+MAX_EXACT_INTEGER = 2**53
+
+
 def _numeric_column(
-    values: np.ndarray, name: str, what: str, base: dict[str, Any], *, allow_identifier: bool
+    values: np.ndarray,
+    name: str,
+    what: str,
+    base: dict[str, Any],
+    *,
+    allow_identifier: bool,
+    exact_integers: bool = False,
 ) -> ColumnSchema:
     finite = values[~np.isnan(values)]
     if np.isinf(finite).any():
@@ -292,6 +331,13 @@ def _numeric_column(
         and len(np.unique(finite)) == len(values)
     ):
         return ColumnSchema(kind=ColumnKind.IDENTIFIER, minimum=lo, maximum=hi, **base)
+    if exact_integers and integral and max(abs(lo), abs(hi)) >= MAX_EXACT_INTEGER:
+        raise InvalidDataError(
+            f"{what}[{name!r}] holds whole numbers as large as {max(abs(lo), abs(hi)):.4g}, "
+            "beyond 2**53, which synthaug's float64 view cannot hold exactly. Convert the "
+            f"column: df[{name!r}].astype(float) to model it approximately, or "
+            f".astype(str) if it holds codes or ids."
+        )
     kind = ColumnKind.INTEGER if integral else ColumnKind.NUMERICAL
     return ColumnSchema(kind=kind, minimum=lo, maximum=hi, **base)
 
@@ -308,15 +354,50 @@ def _value_kind(value: object) -> str:
     return type(value).__name__
 
 
+def _as_bool(value: Any) -> Any:
+    """``value`` as a bool when it plainly is one (True, 1, "false", ...), else unchanged.
+
+    Anything else (``"banana"``, ``2.5``) stays as it is, so it is reported as never seen
+    instead of being taken for ``True``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Real) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    try:
+        if pd.isna(value):
+            return value
+    except (TypeError, ValueError):  # list-likes: pd.isna gives an array
+        pass
+    return value if isinstance(value, str) else repr(value)
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _datetime_ns(series: pd.Series) -> np.ndarray:
+def _datetime_ns(series: pd.Series, where: str) -> np.ndarray:
+    """Nanoseconds since the epoch as float64, NaN where missing."""
+    ints, present = _datetime_ints(series, where)
+    out = ints.astype(np.float64)
+    out[~present] = np.nan
+    return out
+
+
+def _datetime_ints(series: pd.Series, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Exact nanoseconds since the epoch (int64), and where values are present."""
     as_ns = series.dt.tz_convert(None) if getattr(series.dt, "tz", None) else series
-    ints = as_ns.astype("datetime64[ns]").to_numpy().view(np.int64).astype(np.float64)
-    ints[series.isna().to_numpy()] = np.nan
-    return ints
+    try:
+        as_ns = as_ns.astype("datetime64[ns]")
+    except pd.errors.OutOfBoundsDatetime:
+        raise InvalidDataError(
+            f"{where} holds dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
+            f"{pd.Timestamp.max:%Y-%m-%d}, which synthaug cannot model yet (it counts time in "
+            "nanoseconds). Clip the dates, or convert them to numbers, for example with .dt.year."
+        ) from None
+    return as_ns.to_numpy().view(np.int64), series.notna().to_numpy()
 
 
 # -- encode / decode one column ----------------------------------------------------------------
@@ -327,7 +408,7 @@ def _encode_column(series: pd.Series, col: ColumnSchema, what: str) -> np.ndarra
     if kind.is_discrete:
         values = series
         if kind is ColumnKind.BOOLEAN:
-            values = series.map(lambda v: v if pd.isna(v) else bool(v))
+            values = series.map(_as_bool)
         elif not isinstance(series.dtype, pd.CategoricalDtype) and all(
             isinstance(c, str) for c in col.categories or []
         ):
@@ -344,7 +425,7 @@ def _encode_column(series: pd.Series, col: ColumnSchema, what: str) -> np.ndarra
         codes[codes < 0] = np.nan
         return codes
     if kind is ColumnKind.DATETIME:
-        return _datetime_ns(series)
+        return _datetime_ns(series, f"{what}[{col.name!r}]")
     numbers_ = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(numbers_).any():
         raise InvalidDataError(f"{what}[{col.name!r}] holds infinite values; use NaN instead.")
@@ -355,6 +436,11 @@ def _decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generat
     kind = col.kind
     n = len(values)
     if kind is ColumnKind.EMPTY:
+        if col.dtype == "category":
+            levels = pd.Index(col.categories or [],
+                              dtype=_safe_dtype(col.categories_dtype or "", "object"))
+            return pd.Series(pd.Categorical.from_codes(
+                np.full(n, -1), categories=levels, ordered=col.ordered))
         return pd.Series(np.full(n, np.nan), dtype=_safe_dtype(col.dtype, "float64"))
     if kind is ColumnKind.IDENTIFIER:
         return _fresh_identifiers(n, col, rng)
@@ -365,24 +451,36 @@ def _decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generat
         if kind is ColumnKind.BOOLEAN:
             if col.dtype == "bool" and (codes >= 0).all():
                 return pd.Series(codes.astype(bool))
+            if col.dtype == "object":  # True/False held in an object column: keep it one
+                return pd.Series([None if c < 0 else bool(c) for c in codes], dtype="object")
             out = pd.array(codes.astype(bool), dtype="boolean")
             out[codes < 0] = pd.NA
             return pd.Series(out)
+        if col.dtype == "category":
+            levels = pd.Index(categories, dtype=_safe_dtype(col.categories_dtype or "", "object"))
+            cat = pd.Categorical.from_codes(codes, categories=levels, ordered=col.ordered)
+            return pd.Series(cat)
         cat = pd.Categorical.from_codes(
             codes, categories=pd.Index(categories, dtype=object), ordered=col.ordered
         )
-        if col.dtype == "category":
-            return pd.Series(cat)
         return pd.Series(cat).astype(_safe_dtype(col.dtype, "object"))
     lo = -np.inf if col.minimum is None else col.minimum
     hi = np.inf if col.maximum is None else col.maximum
     values = np.clip(values, lo, hi)
     if kind is ColumnKind.DATETIME:
         nat = np.isnan(values)
-        ints = np.where(nat, 0, np.rint(values)).astype(np.int64)
+        # stay inside int64 (its lowest value is NaT), then undo float64 round-off (up to
+        # ~500 ns): back to the data's own resolution, where the fitted range's ends lie exactly
+        safe = np.clip(np.rint(values), -_MAX_NS_FLOAT, _MAX_NS_FLOAT)
+        ints = np.where(nat, 0, safe).astype(np.int64)
+        dtype = pd.api.types.pandas_dtype(col.dtype)
+        step = max(_unit_ns(dtype), col.resolution_ns or 1)
+        if step > 1:
+            ints = (ints + step // 2) // step * step
+        if col.range_ns is not None:
+            ints = np.clip(ints, *col.range_ns)
         stamps = pd.Series(ints.view("datetime64[ns]"))
         stamps[nat] = pd.NaT
-        dtype = pd.api.types.pandas_dtype(col.dtype)
         if getattr(dtype, "tz", None) is not None:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)  # type: ignore[union-attr]
         return stamps.astype(dtype)
@@ -394,9 +492,9 @@ def _decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generat
         dtype, pd.api.extensions.ExtensionDtype
     ):
         return pd.Series(values).astype("Int64")
-    if not pd.api.types.is_numeric_dtype(dtype):  # numbers held in an object column
-        integral = kind is ColumnKind.INTEGER and not has_nan
-        dtype = np.dtype("int64") if integral else np.dtype("float64")
+    if not pd.api.types.is_numeric_dtype(dtype):  # numbers held in an object column: keep it one
+        numbers_ = pd.Series(values).astype("Int64" if kind is ColumnKind.INTEGER else "float64")
+        return numbers_.astype(object).where(numbers_.notna(), None)
     return pd.Series(values).astype(dtype)
 
 
@@ -408,6 +506,16 @@ def _fresh_identifiers(n: int, col: ColumnSchema, rng: np.random.Generator) -> p
     raw = rng.integers(0, 2**63 - 1, size=n, dtype=np.int64)
     ids = np.char.add("syn-", np.char.zfill(np.char.mod("%x", raw), 16))
     return pd.Series(ids).astype(_safe_dtype(col.dtype, "object"))
+
+
+#: the float64 nearest to the int64 range's end from inside (2**63 - 1024)
+_MAX_NS_FLOAT = float(2**63 - 1024)
+
+
+def _unit_ns(dtype: Any) -> int:
+    """Nanoseconds in one step of a datetime dtype's unit (1 for ns, 1000 for us, ...)."""
+    unit = getattr(dtype, "unit", None) or np.datetime_data(dtype)[0]
+    return {"s": 10**9, "ms": 10**6, "us": 10**3}.get(str(unit), 1)
 
 
 def _safe_dtype(dtype: str, default: str) -> Any:
