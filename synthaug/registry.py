@@ -104,5 +104,9 @@ class Registry(Generic[T]):
 generators: Registry[type] = Registry(
     "generator", ("synthaug.generators.tabular", "synthaug.generators.adapters")
 )
-validators: Registry[type] = Registry("validator", ("synthaug.validators.fidelity",))
-downstream_models: Registry[Callable[..., object]] = Registry("downstream model", ())
+validators: Registry[type] = Registry(
+    "validator", ("synthaug.validators.fidelity", "synthaug.validators.privacy")
+)
+downstream_models: Registry[Callable[..., object]] = Registry(
+    "downstream model", ("synthaug.recipes.models",)
+)

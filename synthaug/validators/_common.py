@@ -1,0 +1,583 @@
+"""Shared plumbing of the tabular validators: checked matrices, row keys, distances.
+
+Three things live here so that every validator treats its inputs the same way:
+
+* :func:`prepare_tables` checks ``real``, ``synthetic`` and ``holdout`` against the real data's
+  schema (same columns, no dtype drift, not empty) and returns float matrices in the layout of
+  :meth:`TableSchema.to_matrix` (categorical codes, datetimes as nanoseconds, NaN for missing).
+* :func:`row_keys` and :func:`exact_match` find rows that are exact copies of one another.
+* :class:`MixedDistanceEncoder` and :func:`nearest_neighbours` give a mixed-type Euclidean
+  distance and a chunked, bounded-memory nearest-neighbour search in torch (on the GPU when one is
+  asked for), exact up to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synthaug.data.schema import ColumnKind, ColumnSchema, TableSchema, as_frame, check_same_columns
+from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.utils.device import resolve_device
+
+__all__ = [
+    "MixedDistanceEncoder",
+    "Tables",
+    "exact_match",
+    "nearest_neighbours",
+    "prepare_tables",
+    "resolve_validator_device",
+    "row_keys",
+]
+
+#: kinds whose encoded values carry no information about the data (ids are regenerated; an empty
+#: column is all NaN), so no validator compares them.
+_IGNORED = (ColumnKind.IDENTIFIER, ColumnKind.EMPTY)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Real, synthetic and (optionally) holdout data as matrices in one shared encoding.
+
+    ``schema`` is the real data's schema with category lists widened by levels first seen in the
+    synthetic or holdout data (appended after the real levels, so real codes do not move).
+    ``columns`` are the indices of the columns worth comparing (identifier and all-missing columns
+    of the real data are left out).
+    """
+
+    schema: TableSchema
+    real: np.ndarray
+    synthetic: np.ndarray
+    holdout: np.ndarray | None
+    columns: tuple[int, ...]
+    unseen_levels: Mapping[str, int]
+
+    @property
+    def column_schemas(self) -> list[ColumnSchema]:
+        """The schemas of the compared columns, in matrix order."""
+        return [self.schema.columns[j] for j in self.columns]
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the compared columns."""
+        return [c.name for c in self.column_schemas]
+
+
+def prepare_tables(
+    real: Any,
+    synthetic: Any,
+    holdout: Any = None,
+    *,
+    validator: str,
+    require_holdout: bool = False,
+) -> Tables:
+    """Check the inputs of a tabular validator and encode them in one layout.
+
+    Parameters
+    ----------
+    real, synthetic : DataFrame or 2-D ndarray
+        The real (training) data and the synthetic data to score.
+    holdout : DataFrame or 2-D ndarray, optional
+        Real rows the generator never saw.
+    validator : str
+        The validator's name, used in error messages.
+    require_holdout : bool
+        Raise when ``holdout`` is missing.
+
+    Returns
+    -------
+    Tables
+
+    Raises
+    ------
+    InvalidDataError
+        When the synthetic data is empty, a table's columns differ from the real data's, a
+        column's type drifted (numbers in the real data, text in the synthetic, ...), the holdout
+        is missing but required, or no column is left to compare.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> real = pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]})
+    >>> tables = prepare_tables(real, real, validator="demo")
+    >>> tables.synthetic.tolist()
+    [[1.0, 0.0], [2.0, 1.0]]
+    """
+    if holdout is None and require_holdout:
+        raise InvalidDataError(
+            f"{validator} needs a holdout: real rows from the same source that the generator "
+            "never saw, with the real data's columns. Pass it as score(real, synthetic, "
+            "holdout=...); keep it out of the generator's training data."
+        )
+    _check_not_empty(synthetic, "synthetic", validator)
+    if holdout is not None:
+        _check_not_empty(holdout, "holdout", validator)
+    real_frame, _, _ = as_frame(real, what="real")
+    schema = TableSchema.detect(real_frame, what="real")
+    others: dict[str, pd.DataFrame] = {"synthetic": _aligned(synthetic, schema, "synthetic",
+                                                              validator)}
+    if holdout is not None:
+        others["holdout"] = _aligned(holdout, schema, "holdout", validator)
+    columns = tuple(j for j, c in enumerate(schema.columns) if c.kind not in _IGNORED)
+    if not columns:
+        raise InvalidDataError(
+            f"{validator}: the real data has no column to compare (only identifier or "
+            f"all-missing columns: {schema.names})."
+        )
+    schema, unseen = _widen_categories(schema, others)
+    matrices: dict[str, np.ndarray] = {"real": schema.to_matrix(real_frame, what="real")}
+    for what, frame in others.items():
+        try:
+            matrices[what] = schema.to_matrix(frame, what=what)
+        except InvalidDataError as exc:  # keep the cause, say which validator tripped
+            raise InvalidDataError(f"{validator}: {exc}") from None
+    return Tables(
+        schema=schema,
+        real=matrices["real"],
+        synthetic=matrices["synthetic"],
+        holdout=matrices.get("holdout"),
+        columns=columns,
+        unseen_levels=unseen,
+    )
+
+
+def _check_not_empty(data: Any, what: str, validator: str) -> None:
+    shape = getattr(data, "shape", None)
+    if shape is not None and len(shape) >= 1 and shape[0] == 0:
+        raise InvalidDataError(
+            f"{validator}: the {what} data is empty (0 rows), so there is nothing to score. "
+            f"Check how the {what} rows were made (for example sample(n) with n > 0)."
+        )
+
+
+def _aligned(data: Any, schema: TableSchema, what: str, validator: str) -> pd.DataFrame:
+    """``data`` as a frame with the real columns, in the real order, and the same column types."""
+    frame, _, _ = as_frame(data, what=what)
+    try:
+        check_same_columns(list(frame.columns), schema.names, what)
+    except InvalidDataError as exc:
+        raise InvalidDataError(
+            f"{validator}: {exc} The {what} data must have the real data's columns "
+            f"({len(schema.names)}: {schema.names[:10]}{' ...' if len(schema.names) > 10 else ''})."
+        ) from None
+    frame = frame[schema.names]
+    # Types are compared by family rather than raw dtype: int64 vs float64, object vs category
+    # or bool vs boolean are harmless, but numbers that became text are not (to_matrix would
+    # quietly turn them into NaN).  pandas' C type inference keeps this check cheap.
+    for col in schema.columns:
+        if col.kind in _IGNORED:
+            continue
+        expected, found = _family(col), _series_family(frame[col.name])
+        if expected is None or found is None or expected == found:
+            continue
+        if {expected, found} <= {"categorical", "numeric", "text"} and "categorical" in (
+            expected, found
+        ):
+            continue  # a pandas Categorical of numbers or text: the codes are checked later
+        raise InvalidDataError(
+            f"{validator}: {what}[{col.name!r}] holds {found} values (dtype "
+            f"{frame[col.name].dtype}) but the real column holds {expected} values (dtype "
+            f"{col.dtype}): the column's type drifted. Convert it back, for example "
+            f"{what}[{col.name!r}] = {what}[{col.name!r}].astype({col.dtype!r})."
+        )
+    return frame
+
+
+def _series_family(series: pd.Series) -> str | None:
+    """The coarse type of a column's values, like :func:`_family`; None when all missing."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        inferred = pd.api.types.infer_dtype(dtype.categories, skipna=True)
+        return "text" if inferred == "string" else "categorical"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "numeric" if series.notna().any() else None
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    return _INFERRED.get(inferred, inferred)
+
+
+#: pandas' inferred value types -> the families of :func:`_family`; others ("mixed", ...) are
+#: reported as they are
+_INFERRED: dict[str, str | None] = {
+    "empty": None,
+    "string": "text",
+    "integer": "numeric",
+    "floating": "numeric",
+    "mixed-integer-float": "numeric",
+    "decimal": "numeric",
+    "boolean": "boolean",
+    "datetime": "datetime",
+    "datetime64": "datetime",
+    "date": "datetime",
+}
+
+
+def _family(col: ColumnSchema) -> str | None:
+    """A coarse type of a column's values, for dtype-drift checks; None when all missing."""
+    kind = col.kind
+    if kind is ColumnKind.EMPTY:
+        return None
+    if kind is ColumnKind.DATETIME:
+        return "datetime"
+    if kind is ColumnKind.BOOLEAN:
+        return "boolean"
+    if kind in (ColumnKind.NUMERICAL, ColumnKind.INTEGER):
+        return "numeric"
+    if kind is ColumnKind.IDENTIFIER:
+        return "numeric" if col.minimum is not None else "text"
+    if all(isinstance(c, str) for c in col.categories or []):
+        return "text"
+    return "categorical"
+
+
+def _widen_categories(
+    schema: TableSchema, others: Mapping[str, pd.DataFrame]
+) -> tuple[TableSchema, dict[str, int]]:
+    """Append categorical levels seen only in the synthetic or holdout data to the schema.
+
+    A level the real data lacks is a fidelity finding (or, in a holdout, a rare real level), not
+    an input error: it gets its own code, after the real codes, so every validator can count it.
+    """
+    columns = list(schema.columns)
+    unseen: dict[str, int] = {}
+    changed = False
+    for j, col in enumerate(schema.columns):
+        if col.kind is not ColumnKind.CATEGORICAL:
+            continue
+        known = list(col.categories or [])
+        seen = set(known)
+        as_text = all(isinstance(c, str) for c in known)
+        new: list[Any] = []
+        for what, frame in others.items():
+            series = frame[col.name]
+            present = series[series.notna()]
+            if as_text and not isinstance(series.dtype, pd.CategoricalDtype):
+                present = present.astype(str)
+            fresh = [v for v in pd.unique(np.asarray(present, dtype=object)) if v not in seen]
+            if what == "synthetic" and fresh:
+                unseen[col.name] = int(present.isin(fresh).sum())
+            seen.update(fresh)
+            new.extend(fresh)
+        if new:
+            columns[j] = dataclasses.replace(col, categories=known + sorted(new, key=str))
+            changed = True
+    if not changed:
+        return schema, unseen
+    widened = TableSchema(
+        tuple(columns),
+        n_rows=schema.n_rows,
+        container=schema.container,
+        array_dtype=schema.array_dtype,
+    )
+    return widened, unseen
+
+
+# -- exact copies ------------------------------------------------------------------------------
+def _canonical(matrix: np.ndarray) -> np.ndarray:
+    """Rows as float64 with one bit pattern per value: -0.0 -> 0.0 and every NaN -> -inf.
+
+    Encoded matrices never hold infinities (the schema refuses them), so -inf is a safe stand-in
+    for missing that compares equal to itself.
+    """
+    out = np.asarray(matrix, dtype=np.float64) + 0.0  # adding +0.0 turns -0.0 into +0.0
+    out[np.isnan(out)] = -np.inf
+    return np.ascontiguousarray(out)
+
+
+def row_keys(matrix: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per row of an encoded matrix (NaN equal to NaN, -0.0 equal to 0.0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> keys = row_keys(np.array([[1.0, np.nan], [1.0, np.nan], [-0.0, 2.0]]))
+    >>> bool(keys[0] == keys[1]), bool(keys[0] == keys[2])
+    (True, False)
+    """
+    canon = _canonical(matrix)
+    return pd.util.hash_pandas_object(pd.DataFrame(canon), index=False).to_numpy(np.uint64)
+
+
+def exact_match(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Boolean mask: which rows of ``query`` equal some row of ``reference`` exactly.
+
+    Rows are hashed, then every hash hit is confirmed by comparing the rows themselves, so a hash
+    collision cannot count as a copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exact_match(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[3.0, 4.0]])).tolist()
+    [False, True]
+    """
+    q_canon, r_canon = _canonical(query), _canonical(reference)
+    q_keys = row_keys(q_canon)
+    r_keys = row_keys(r_canon)
+    order = np.argsort(r_keys, kind="stable")
+    sorted_keys = r_keys[order]
+    pos = np.searchsorted(sorted_keys, q_keys)
+    pos_clipped = np.minimum(pos, len(sorted_keys) - 1)
+    hit = (pos < len(sorted_keys)) & (sorted_keys[pos_clipped] == q_keys)
+    candidates = np.flatnonzero(hit)
+    if len(candidates):
+        partner = order[pos_clipped[candidates]]
+        same = np.all(q_canon[candidates] == r_canon[partner], axis=1)
+        hit[candidates[~same]] = False
+    return hit
+
+
+# -- mixed-type distances ----------------------------------------------------------------------
+class MixedDistanceEncoder:
+    """Embed mixed-type rows so that Euclidean distance is a Gower-like mixed distance.
+
+    Continuous columns (numbers, datetimes) are centred on the reference median and divided by
+    their robust range (1st to 99th percentile; the full range, then 1, when that is zero), so a
+    difference across the bulk of a column counts about 1.  Categorical and boolean columns are
+    one-hot encoded with weight ``1/sqrt(2)``, so two different levels are at distance exactly 1,
+    the same as a full robust range of a number.  A missing number is put at the median and
+    flagged in an extra 0/1 column; a missing category is a level of its own.
+
+    Parameters
+    ----------
+    columns : sequence of ColumnSchema
+        The schemas of the matrix columns, in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from synthaug.data.schema import ColumnKind, ColumnSchema
+    >>> cols = [ColumnSchema("x", ColumnKind.NUMERICAL, "float64"),
+    ...         ColumnSchema("c", ColumnKind.CATEGORICAL, "object", categories=["a", "b"])]
+    >>> ref = np.array([[0.0, 0.0], [10.0, 1.0], [5.0, 0.0]])
+    >>> enc = MixedDistanceEncoder(cols).fit(ref)
+    >>> z = enc.transform(np.array([[0.0, 0.0], [0.0, 1.0]]))
+    >>> round(float(np.linalg.norm(z[0] - z[1])), 6)  # one category apart
+    1.0
+    """
+
+    def __init__(self, columns: Sequence[ColumnSchema]) -> None:
+        self.columns = list(columns)
+
+    def fit(self, reference: np.ndarray, *others: np.ndarray) -> MixedDistanceEncoder:
+        """Learn scales from ``reference``; ``others`` decide only where a missing flag goes."""
+        self.center_: list[float] = []
+        self.scale_: list[float] = []
+        self.missing_: list[bool] = []
+        self.levels_: list[int] = []
+        for j, col in enumerate(self.columns):
+            values = reference[:, j]
+            anywhere_missing = bool(np.isnan(values).any()) or any(
+                bool(np.isnan(m[:, j]).any()) for m in others
+            )
+            self.missing_.append(anywhere_missing)
+            finite = values[~np.isnan(values)]
+            if col.kind.is_discrete:
+                self.center_.append(0.0)
+                self.scale_.append(1.0)
+                top = max(
+                    [len(col.categories or [])]
+                    + [int(np.nanmax(m[:, j])) + 1 for m in (reference, *others)
+                       if not np.isnan(m[:, j]).all()]
+                )
+                self.levels_.append(top)
+                continue
+            self.levels_.append(0)
+            if len(finite) == 0:
+                self.center_.append(0.0)
+                self.scale_.append(1.0)
+                continue
+            lo, med, hi = np.percentile(finite, [1.0, 50.0, 99.0])
+            scale = float(hi - lo) or float(finite.max() - finite.min()) or 1.0
+            self.center_.append(float(med))
+            self.scale_.append(scale)
+        widths = [
+            (lv + int(miss)) if col.kind.is_discrete else 1 + int(miss)
+            for col, lv, miss in zip(self.columns, self.levels_, self.missing_, strict=True)
+        ]
+        self.n_features_out_ = int(sum(widths))
+        return self
+
+    def transform(self, matrix: np.ndarray) -> np.ndarray:
+        """Embed ``matrix`` (same columns as fitted) as float32 rows."""
+        n = matrix.shape[0]
+        out = np.zeros((n, self.n_features_out_), dtype=np.float32)
+        pos = 0
+        one_hot = np.float32(math.sqrt(0.5))
+        rows = np.arange(n)
+        for j, col in enumerate(self.columns):
+            values = matrix[:, j]
+            missing = np.isnan(values)
+            if col.kind.is_discrete:
+                width = self.levels_[j] + int(self.missing_[j])
+                codes = np.where(missing, self.levels_[j], values)
+                codes = np.clip(codes, 0, width - 1).astype(np.int64)
+                out[rows, pos + codes] = one_hot
+                pos += width
+                continue
+            scaled = (values - self.center_[j]) / self.scale_[j]
+            out[:, pos] = np.where(missing, 0.0, scaled)
+            pos += 1
+            if self.missing_[j]:
+                out[:, pos] = missing
+                pos += 1
+        return out
+
+
+def resolve_validator_device(device: str, context: Mapping[str, Any] | None) -> torch.device:
+    """The device a validator computes on: ``context["device"]`` when given, else ``device``."""
+    chosen = (context or {}).get("device", device)
+    return resolve_device(chosen)
+
+
+#: reference rows are grouped in sub-blocks of this many rows; the search first finds the best
+#: sub-blocks of each query with cheap min-reductions, then resolves rows only inside them.
+#: 512 keeps the reduction as fast as a whole-row min on CPU (smaller groups were 2x slower).
+_SUB = 512
+
+
+def nearest_neighbours(
+    query: np.ndarray,
+    reference: np.ndarray,
+    *,
+    k: int = 1,
+    device: torch.device | str = "cpu",
+    block_rows: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to and indices of the ``k`` nearest ``reference`` rows of each ``query`` row.
+
+    Brute force in blocks, so memory stays bounded whatever the sizes: a ``block_rows`` x
+    ``block_rows`` float32 block of squared distances (from one matrix product, as
+    ``torch.cdist`` does for large inputs) is reduced to minima over groups of 512 reference rows,
+    and a running top-``k`` of those minima is kept per query.  The winning groups are then
+    searched row by row, and the final distances are recomputed from coordinate differences, so
+    an exact copy is at distance exactly 0.
+
+    Parameters
+    ----------
+    query, reference : ndarray of shape (n, d) and (m, d)
+        Embedded rows (for example from :class:`MixedDistanceEncoder`); no NaN.
+    k : {1, 2}
+        How many neighbours.
+    device : torch.device or str
+        Where to compute.
+    block_rows : int, optional
+        Rows per block side; default 4096 on the CPU (a 64 MiB block), 16384 on a GPU.
+
+    Returns
+    -------
+    distances : ndarray of shape (n, k), float64
+        Euclidean distances, nearest first (``inf`` where fewer than ``k`` references exist).
+    indices : ndarray of shape (n, k), int64
+        Row numbers in ``reference`` (-1 where fewer than ``k`` exist).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = np.array([[0.0, 0.0], [3.0, 4.0], [1.0, 0.0]], dtype=np.float32)
+    >>> d, i = nearest_neighbours(np.array([[0.0, 0.0]], dtype=np.float32), ref, k=2)
+    >>> d.tolist(), i.tolist()
+    ([[0.0, 1.0]], [[0, 2]])
+    """
+    if k not in (1, 2):
+        raise InvalidParameterError(f"nearest_neighbours: k must be 1 or 2, got {k}.")
+    dev = torch.device(device)
+    n_query, n_ref = query.shape[0], reference.shape[0]
+    if n_query == 0 or n_ref == 0:
+        return np.full((n_query, k), np.inf), np.full((n_query, k), -1, dtype=np.int64)
+    if block_rows is None:
+        block_rows = 16384 if dev.type == "cuda" else 4096
+    ref, ref_sq = _padded_reference(reference, dev)
+    width = max(_SUB, min(block_rows // _SUB * _SUB, ref.shape[0]))
+    buffer = torch.empty(block_rows * width, dtype=torch.float32, device=dev)
+    found = torch.empty((n_query, k), dtype=torch.int64)
+    for q0 in range(0, n_query, block_rows):
+        q = torch.from_numpy(np.ascontiguousarray(query[q0:q0 + block_rows], np.float32)).to(dev)
+        m = q.shape[0]
+        best_val = torch.full((m, k), math.inf, device=dev)
+        best_idx = torch.full((m, k), -1, dtype=torch.int64, device=dev)
+        for r0 in range(0, ref.shape[0], width):
+            r1 = min(r0 + width, ref.shape[0])
+            # a flat buffer viewed to the block's shape stays contiguous for the grouped view
+            out = buffer[: m * (r1 - r0)].view(m, (r1 - r0) // _SUB, _SUB)
+            # |r|^2 - 2 q.r: the |q|^2 term is the same for every reference row of a query, so
+            # it cannot change which row is nearest and is left out of the hot loop
+            torch.addmm(ref_sq[r0:r1].unsqueeze(0), q, ref[r0:r1].T, beta=1, alpha=-2,
+                        out=out.view(m, r1 - r0))
+            # the k nearest rows of the block lie in the k groups with the smallest minima
+            kk = min(k, out.shape[1])
+            group_val, groups = torch.topk(out.amin(dim=2), kk, dim=1, largest=False)
+            # only queries whose k-th best can improve look inside those groups; after the first
+            # blocks that is a small share of the rows, which keeps the row-level search cheap
+            better = torch.nonzero(group_val[:, 0] < best_val[:, k - 1]).squeeze(1)
+            if better.numel() == 0:
+                continue
+            groups = groups[better]
+            inside = out[better.unsqueeze(1), groups].reshape(better.numel(), kk * _SUB)
+            vals, pos = torch.topk(inside, k, dim=1, largest=False)
+            idx = r0 + torch.gather(groups, 1, pos // _SUB) * _SUB + pos % _SUB
+            cand_val = torch.cat([best_val[better], vals], dim=1)
+            cand_idx = torch.cat([best_idx[better], idx], dim=1)
+            merged_val, pick = torch.topk(cand_val, k, dim=1, largest=False)
+            best_val[better] = merged_val
+            best_idx[better] = torch.gather(cand_idx, 1, pick)
+        best_idx[~torch.isfinite(best_val)] = -1
+        found[q0:q0 + m] = best_idx.cpu()
+    del buffer
+    return _exact_topk(query, ref, found, k, n_ref, dev)
+
+
+def _padded_reference(
+    reference: np.ndarray, dev: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference rows on ``dev``, padded to whole groups; padding rows get |r|^2 = inf."""
+    n_ref = reference.shape[0]
+    n_pad = -(-n_ref // _SUB) * _SUB
+    ref = torch.zeros((n_pad, reference.shape[1]), dtype=torch.float32, device=dev)
+    ref[:n_ref] = torch.from_numpy(np.ascontiguousarray(reference, np.float32)).to(dev)
+    ref_sq = (ref * ref).sum(dim=1)
+    ref_sq[n_ref:] = math.inf  # inf + finite stays inf, so padding is never anyone's neighbour
+    return ref, ref_sq
+
+
+def _exact_topk(
+    query: np.ndarray,
+    ref: torch.Tensor,
+    candidates: torch.Tensor,
+    k: int,
+    n_ref: int,
+    dev: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to the candidate rows from coordinate differences (no cancellation), top k."""
+    n_query, n_cand = candidates.shape
+    d = ref.shape[1]
+    chunk = max(256, (1 << 22) // max(1, n_cand * d))
+    dist_out = np.empty((n_query, k))
+    idx_out = np.empty((n_query, k), dtype=np.int64)
+    for q0 in range(0, n_query, chunk):
+        cand = candidates[q0:q0 + chunk]
+        valid = (cand >= 0) & (cand < n_ref)
+        rows = ref[cand.clamp(min=0).to(dev)]
+        q = torch.from_numpy(np.ascontiguousarray(query[q0:q0 + chunk], np.float32)).to(dev)
+        sq = ((rows - q.unsqueeze(1)) ** 2).sum(dim=2).cpu().double()
+        sq[~valid] = math.inf
+        # the same row can be a candidate twice (found from two groups): drop repeats
+        dup = torch.zeros_like(valid)
+        for a in range(1, n_cand):
+            dup[:, a] = (cand[:, :a] == cand[:, a:a + 1]).any(dim=1)
+        sq[dup] = math.inf
+        vals, pick = torch.topk(sq, k, dim=1, largest=False)
+        chosen = torch.gather(cand, 1, pick)
+        chosen[~torch.isfinite(vals)] = -1
+        dist_out[q0:q0 + chunk] = vals.sqrt().numpy()
+        idx_out[q0:q0 + chunk] = chosen.numpy()
+    return dist_out, idx_out

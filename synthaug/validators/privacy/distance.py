@@ -1,0 +1,263 @@
+"""Distance-based privacy validators: distance to closest record and exact copies.
+
+Both look at how close synthetic rows come to the rows the generator was trained on.  A
+generator that memorises its training data puts synthetic rows nearer to training rows than to
+real rows it never saw (the holdout); one that learned the distribution puts them equally near.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.validators._common import (
+    MixedDistanceEncoder,
+    exact_match,
+    nearest_neighbours,
+    prepare_tables,
+    resolve_validator_device,
+)
+from synthaug.validators.base import BaseValidator, Score, register_validator
+
+__all__ = ["DistanceToClosestRecord", "ExactCopies"]
+
+#: bins of the DCR histograms kept in the details (for the report's plots)
+_HIST_BINS = 20
+
+
+def _check_rows(value: int | None, name: str) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise InvalidParameterError(f"{name} must be a positive integer or None, got {value!r}.")
+
+
+def _subsample(n: int, size: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Sorted row numbers of a uniform sample of ``size`` of ``n`` rows (all if fewer)."""
+    if size is None or size >= n:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+@register_validator("privacy.dcr")
+class DistanceToClosestRecord(BaseValidator):
+    """Distance to closest record: are synthetic rows nearer to training rows than to unseen ones?
+
+    For each synthetic row, the distance to its closest row in a sample of the training data is
+    compared with the distance to its closest holdout row.  Both reference sets have the same
+    number of rows (a larger set alone pulls distances down), so a generator that learned the
+    distribution rather than the rows puts half of the synthetic rows closer to each: the value
+    is the share closer to the training sample (ties count half), 0.5 meaning no signal and 1.0
+    every row closer to a training row.  This is the privacy figure of ``BENCHMARKS.md``.
+
+    Distances are Euclidean on :class:`~synthaug.validators._common.MixedDistanceEncoder`'s
+    embedding (numbers scaled by their robust range, categories one-hot so that a different level
+    counts 1), fitted on the training data.  The nearest-neighbour search is brute force in
+    bounded-memory torch blocks, on the GPU when ``device`` (or ``context["device"]``) names one.
+
+    Parameters
+    ----------
+    max_synthetic_rows : int or None, default 100_000
+        Score a uniform sample of at most this many synthetic rows (None: all).
+    max_reference_rows : int or None, default 100_000
+        Size cap of both reference sets (None: ``min(len(train), len(holdout))``).
+    max_holdout_overlap : float, default 0.05
+        Raise when a larger share of holdout rows are exact copies of training rows: such a
+        holdout is not unseen data, and the comparison would understate the risk.
+    device : str, default "auto"
+        "auto" (a CUDA GPU when present), "cpu", "cuda", "cuda:N".
+    random_state : int or None, default 0
+        Seed of the subsamples.
+
+    Notes
+    -----
+    Details hold the median distance to the training sample and to the holdout and their
+    ratio, the 5th percentiles, the exact-match rates (synthetic rows identical to a training
+    row, over the whole training data; and to a holdout row, the baseline of what chance
+    gives), the median nearest-neighbour distance ratio (NNDR: distance to the nearest over the
+    second-nearest training-sample row; near 0 means a synthetic row sits on one particular
+    record; 0 for exact copies), and histograms of both distances.  Synthetic rows that copy a
+    training row outside the sample count as no-signal; ``privacy.exact_copies`` catches them.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> def draw(n):
+    ...     return pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    >>> train, holdout = draw(300), draw(300)
+    >>> leaky = DistanceToClosestRecord(device="cpu").score(train, train, holdout=holdout)
+    >>> leaky.value
+    1.0
+    >>> fair = DistanceToClosestRecord(device="cpu").score(train, draw(300), holdout=holdout)
+    >>> 0.4 < fair.value < 0.6
+    True
+    """
+
+    category = "privacy"
+    direction = "lower"
+
+    def __init__(
+        self,
+        *,
+        max_synthetic_rows: int | None = 100_000,
+        max_reference_rows: int | None = 100_000,
+        max_holdout_overlap: float = 0.05,
+        device: str = "auto",
+        random_state: int | None = 0,
+    ) -> None:
+        self.max_synthetic_rows = max_synthetic_rows
+        self.max_reference_rows = max_reference_rows
+        self.max_holdout_overlap = max_holdout_overlap
+        self.device = device
+        self.random_state = random_state
+
+    def score(
+        self,
+        real: Any,
+        synthetic: Any,
+        *,
+        holdout: Any = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Score:
+        _check_rows(self.max_synthetic_rows, "max_synthetic_rows")
+        _check_rows(self.max_reference_rows, "max_reference_rows")
+        if not 0.0 <= self.max_holdout_overlap <= 1.0:
+            raise InvalidParameterError(
+                f"max_holdout_overlap must be within [0, 1], got {self.max_holdout_overlap!r}."
+            )
+        device = resolve_validator_device(self.device, context)
+        tables = prepare_tables(real, synthetic, holdout, validator=self.name,
+                                require_holdout=True)
+        cols = list(tables.columns)
+        train = tables.real[:, cols]
+        synth = tables.synthetic[:, cols]
+        hold = tables.holdout[:, cols] if tables.holdout is not None else None
+        if hold is None:  # prepare_tables enforces it; this narrows the type for mypy
+            raise InvalidDataError(f"{self.name} needs a holdout.")
+
+        overlap = float(exact_match(hold, train).mean())
+        if overlap > self.max_holdout_overlap:
+            raise InvalidDataError(
+                f"{self.name}: holdout overlaps train: {overlap:.1%} of the holdout rows are "
+                f"exact copies of training rows (more than {self.max_holdout_overlap:.0%}). "
+                "Split the data before training the generator so that the holdout holds only "
+                "rows it never saw, or drop duplicate rows first. Data with very few distinct "
+                "rows can repeat rows by chance; raise max_holdout_overlap there."
+            )
+
+        rng = np.random.default_rng(self.random_state)
+        n_ref = min(len(train), len(hold))
+        if self.max_reference_rows is not None:
+            n_ref = min(n_ref, self.max_reference_rows)
+        train_rows = _subsample(len(train), n_ref, rng)
+        hold_rows = _subsample(len(hold), n_ref, rng)
+        synth_rows = _subsample(len(synth), self.max_synthetic_rows, rng)
+
+        encoder = MixedDistanceEncoder(tables.column_schemas).fit(train, synth, hold)
+        z_train = encoder.transform(train[train_rows])
+        z_hold = encoder.transform(hold[hold_rows])
+        z_synth = encoder.transform(synth[synth_rows])
+        d_train2, _ = nearest_neighbours(z_synth, z_train, k=2, device=device)
+        d_hold, _ = nearest_neighbours(z_synth, z_hold, k=1, device=device)
+        to_train, second = d_train2[:, 0], d_train2[:, 1]
+        to_hold = d_hold[:, 0]
+
+        # distances recomputed from coordinate differences, so equal distances are equal
+        # floats; the tolerance only absorbs the last bits of float32 rounding
+        tie = np.isclose(to_train, to_hold, rtol=1e-6, atol=1e-9)
+        closer = (to_train < to_hold) & ~tie
+        share = float(closer.mean() + 0.5 * tie.mean())
+        n = len(to_train)
+        half_width = 1.96 * math.sqrt(max(share * (1.0 - share), 0.25 / n) / n)
+        interval = (max(0.0, share - half_width), min(1.0, share + half_width))
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nndr = np.where(second > 0, to_train / second, 0.0)
+        nndr[np.isinf(second)] = 1.0  # a single reference row: no second one, no evidence
+        med_train, med_hold = float(np.median(to_train)), float(np.median(to_hold))
+        synth_all = tables.synthetic[:, cols]
+        details: dict[str, Any] = {
+            "share_closer_to_train": share,
+            "ties": float(tie.mean()),
+            "median_dcr_train": med_train,
+            "median_dcr_holdout": med_hold,
+            # None rather than inf when only the holdout median is 0: reports are JSON
+            "median_ratio": med_train / med_hold if med_hold > 0 else
+            (1.0 if med_train == 0 else None),
+            "p05_dcr_train": float(np.percentile(to_train, 5)),
+            "p05_dcr_holdout": float(np.percentile(to_hold, 5)),
+            "exact_match_rate": float(exact_match(synth_all, train).mean()),
+            "exact_match_rate_holdout": float(exact_match(synth_all, hold).mean()),
+            "median_nndr": float(np.median(nndr)),
+            "holdout_overlap": overlap,
+            "n_synthetic": int(n),
+            "n_reference": int(n_ref),
+            "device": str(device),
+            "histogram": _histograms(to_train, to_hold),
+        }
+        return self._score(share, interval=interval, details=details)
+
+
+def _histograms(to_train: np.ndarray, to_hold: np.ndarray) -> dict[str, list[float]]:
+    """Counts of both distance sets on shared bins up to their 99th percentile (for plots)."""
+    top = float(np.percentile(np.concatenate([to_train, to_hold]), 99))
+    edges = np.linspace(0.0, top if top > 0 else 1.0, _HIST_BINS + 1)
+    train_counts, _ = np.histogram(np.minimum(to_train, edges[-1]), bins=edges)
+    hold_counts, _ = np.histogram(np.minimum(to_hold, edges[-1]), bins=edges)
+    return {
+        "edges": edges.tolist(),
+        "train": train_counts.astype(float).tolist(),
+        "holdout": hold_counts.astype(float).tolist(),
+    }
+
+
+@register_validator("privacy.exact_copies")
+class ExactCopies(BaseValidator):
+    """Share of synthetic rows that are exact copies of a training row.
+
+    Rows are compared after the schema encoding (so ``40`` and ``40.0`` are equal, and missing
+    equals missing); identifier columns are left out, since generators make fresh ids.  Rows are
+    hashed and every hash hit is confirmed, so it is linear in the number of rows.
+
+    Details hold the number of copies, how many training rows were copied, and, when a
+    holdout is given, the share of holdout rows that copy a training row: the rate at which
+    independent real rows repeat training rows by chance (high in data with few distinct rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> train = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": ["a", "b", "a", "b"]})
+    >>> synthetic = pd.DataFrame({"x": [1.0, 2.5], "c": ["a", "b"]})
+    >>> ExactCopies().score(train, synthetic).value
+    0.5
+    """
+
+    category = "privacy"
+    direction = "lower"
+
+    def score(
+        self,
+        real: Any,
+        synthetic: Any,
+        *,
+        holdout: Any = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Score:
+        tables = prepare_tables(real, synthetic, holdout, validator=self.name)
+        cols = list(tables.columns)
+        train = tables.real[:, cols]
+        synth = tables.synthetic[:, cols]
+        copies = exact_match(synth, train)
+        details: dict[str, Any] = {
+            "n_copies": int(copies.sum()),
+            "n_synthetic": len(synth),
+            "train_rows_copied": int(
+                exact_match(train, synth[copies]).sum() if copies.any() else 0
+            ),
+        }
+        if tables.holdout is not None:
+            details["holdout_copy_rate"] = float(exact_match(tables.holdout[:, cols], train).mean())
+        return self._score(float(copies.mean()), details=details)
