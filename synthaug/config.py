@@ -1,0 +1,526 @@
+"""Typed, frozen spec models for the files synthaug reads (TOML): recipes now, suites and jobs next.
+
+Every spec model derives from :class:`_Spec`: frozen (a loaded spec cannot drift while a run
+uses it) and ``extra="forbid"`` (a misspelt key is an error, not a silently ignored setting).
+:func:`load_toml` and :func:`parse_spec` turn pydantic's ``ValidationError`` into a
+:class:`SpecError` that names the file and the exact field path of every problem, for example
+``recipes/mine.toml: augmentation.ratios[0]: must be greater than 0 (got -1)``.
+
+Checks that need only the file live here (types, ranges, unknown keys, registry names).  Checks
+that need the data (does the target column exist?) run in the recipe runner, before any
+training, and raise the same :class:`SpecError` with the field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from synthaug import registry
+from synthaug.exceptions import InvalidParameterError, UnknownComponentError
+
+__all__ = [
+    "AugmentationSpec",
+    "DataSpec",
+    "GeneratorSpec",
+    "ModelSpec",
+    "RecipeSpec",
+    "ReportSpec",
+    "ScenarioSpec",
+    "SpecError",
+    "SplitSpec",
+    "TrainingSpec",
+    "load_toml",
+    "loads_toml",
+    "parse_spec",
+]
+
+S = TypeVar("S", bound="_Spec")
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class SpecError(InvalidParameterError):
+    """A spec file (recipe, suite, job) has a value that cannot work.
+
+    Attributes
+    ----------
+    source : str
+        The file (or ``"<recipe>"`` for a spec given from Python).
+    fields : tuple of str
+        The dotted path of each bad field, such as ``"augmentation.ratios[0]"``.
+
+    Examples
+    --------
+    >>> from synthaug.config import SpecError
+    >>> err = SpecError("mine.toml", [("augmentation.ratios[0]", "must be > 0")])
+    >>> str(err), err.fields
+    ('mine.toml: augmentation.ratios[0]: must be > 0', ('augmentation.ratios[0]',))
+    """
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.source = source
+        self.fields = tuple(field for field, _ in problems)
+        if len(problems) == 1:
+            field, message = problems[0]
+            text = f"{source}: {field}: {message}" if field else f"{source}: {message}"
+        else:
+            lines = [f"{source}: {len(problems)} problems:"]
+            lines += [f"  {field}: {message}" if field else f"  {message}"
+                      for field, message in problems]
+            text = "\n".join(lines)
+        super().__init__(text)
+
+
+class _Spec(BaseModel):
+    """Base of every spec model: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+# -- loading and error formatting --------------------------------------------------------------
+def parse_spec(data: Mapping[str, Any], model: type[S], *, source: str = "<spec>") -> S:
+    """Validate a mapping (a parsed TOML document) into ``model``.
+
+    Parameters
+    ----------
+    data : mapping
+        The document, for example from :func:`tomllib.loads`.
+    model : type
+        The spec model (:class:`RecipeSpec`, ...).
+    source : str, default="<spec>"
+        Named in error messages (the file path when there is one).
+
+    Returns
+    -------
+    The validated, frozen spec.
+
+    Raises
+    ------
+    SpecError
+        Naming ``source`` and the dotted path of every bad field.
+
+    Examples
+    --------
+    >>> from synthaug.config import RecipeSpec, parse_spec
+    >>> spec = parse_spec({"name": "demo", "data": {"source": "adult", "target": "income"}},
+    ...                   RecipeSpec)
+    >>> spec.generator.name
+    'tabular.copula'
+    """
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise SpecError(source, _problems(exc, model)) from None
+
+
+def loads_toml(text: str, model: type[S], *, source: str = "<spec>") -> S:
+    """Parse TOML ``text`` and validate it into ``model`` (see :func:`parse_spec`).
+
+    Examples
+    --------
+    >>> from synthaug.config import RecipeSpec, loads_toml
+    >>> text = 'name = "demo"\\n[data]\\nsource = "adult"\\ntarget = "income"\\n'
+    >>> loads_toml(text, RecipeSpec).data.target
+    'income'
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(source, [("", f"is not valid TOML: {exc}")]) from None
+    return parse_spec(data, model, source=source)
+
+
+def load_toml(path: str | os.PathLike[str], model: type[S]) -> S:
+    """Read the TOML file at ``path`` and validate it into ``model``.
+
+    Raises
+    ------
+    SpecError
+        When the file is missing, is not TOML, or a field is bad (the message names the file
+        and the field path).
+
+    Examples
+    --------
+    >>> from synthaug.config import RecipeSpec, load_toml
+    >>> from synthaug.recipes import resolve_recipe
+    >>> load_toml(resolve_recipe("adult-lowdata"), RecipeSpec).name
+    'adult-lowdata'
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(str(file), [("", f"cannot be read ({exc}).")]) from None
+    return loads_toml(text, model, source=str(file))
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _problems(exc: ValidationError, model: type[_Spec]) -> list[tuple[str, str]]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        message = str(err["msg"])
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            where = f"[{_location(loc[:-1])}]" if len(loc) > 1 else "the top level"
+            message = f"unknown key.{hint} Keys allowed in {where}: {', '.join(allowed)}."
+        elif err["type"] == "missing":
+            message = "is required but missing."
+        else:
+            message = message.removeprefix("Value error, ")
+            # pydantic's own constraint messages do not quote the value; ours already do
+            if err["type"] != "value_error" and "input" in err and not isinstance(
+                    err["input"], (Mapping, list)):
+                message += f" (got {err['input']!r})"
+        problems.append((_location(loc), message))
+    return problems
+
+
+def _allowed_keys(model: type[_Spec], loc: Sequence[int | str]) -> list[str]:
+    """The keys the spec model at ``loc`` accepts (for the did-you-mean of an unknown key)."""
+    current: Any = model
+    for part in loc:
+        field = current.model_fields.get(part) if isinstance(part, str) else None
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, _Spec)):
+            return []
+        current = annotation
+    return sorted(current.model_fields)
+
+
+def _registry_name(kind: registry.Registry[Any], name: str) -> str:
+    try:
+        kind.get(name)
+    except UnknownComponentError as exc:
+        raise ValueError(exc.message) from None
+    return name
+
+
+# -- the recipe --------------------------------------------------------------------------------
+PositiveRatio = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+Label = str | int | bool
+
+
+class DataSpec(_Spec):
+    """``[data]``: where the table comes from and which column is the label.
+
+    ``source`` is a built-in data set name (``"adult"``) or a ``.csv`` / ``.parquet`` path;
+    a relative path is read from the recipe file's folder.  ``sensitive`` names a column whose
+    groups get their own metrics.  ``drop`` lists columns left out of everything.
+
+    Examples
+    --------
+    >>> from synthaug.config import DataSpec
+    >>> DataSpec(source="adult", target="income", sensitive="sex").drop
+    ()
+    """
+
+    source: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    sensitive: str | None = None
+    drop: tuple[str, ...] = ()
+
+
+class SplitSpec(_Spec):
+    """``[split]``: stratified train / validation / test split, fixed by ``seed``.
+
+    Examples
+    --------
+    >>> from synthaug.config import SplitSpec
+    >>> SplitSpec(validation=0.1, test=0.2).seed
+    0
+    """
+
+    seed: int = Field(default=0, ge=0)
+    validation: float = Field(default=0.15, gt=0, lt=1)
+    test: float = Field(default=0.2, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _leaves_training_rows(self) -> SplitSpec:
+        if self.validation + self.test >= 0.9:
+            raise ValueError(
+                f"split.validation + split.test = {self.validation + self.test:g} leaves too "
+                "little for training; keep the sum below 0.9."
+            )
+        return self
+
+
+ScenarioKind = Literal["none", "low_data", "imbalance", "underrepresented_group"]
+
+#: the scenario keys each kind uses (the rest must stay unset)
+_SCENARIO_KEYS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "low_data": ("fraction", "per_class"),
+    "imbalance": ("ratio", "minority"),
+    "underrepresented_group": ("column", "value", "fraction"),
+}
+
+
+class ScenarioSpec(_Spec):
+    """``[scenario]``: what is done to the real training rows (never to validation or test).
+
+    * ``kind = "low_data"``: keep ``fraction`` of each class, or ``per_class`` rows of each.
+    * ``kind = "imbalance"``: downsample ``minority`` (default: every class but the largest) to
+      ``ratio`` times the largest class.
+    * ``kind = "underrepresented_group"``: keep ``fraction`` of the rows whose ``column``
+      equals ``value`` (stratified by class).
+
+    Examples
+    --------
+    >>> from synthaug.config import ScenarioSpec
+    >>> ScenarioSpec(kind="low_data", per_class=50).per_class
+    50
+    """
+
+    kind: ScenarioKind = "none"
+    fraction: Fraction | None = None
+    per_class: int | None = Field(default=None, ge=1)
+    ratio: Fraction | None = None
+    minority: Label | None = None
+    column: str | None = None
+    value: Label | None = None
+
+    @model_validator(mode="after")
+    def _keys_match_kind(self) -> ScenarioSpec:
+        used = _SCENARIO_KEYS[self.kind]
+        stray = [k for k in ("fraction", "per_class", "ratio", "minority", "column", "value")
+                 if k not in used and getattr(self, k) is not None]
+        if stray:
+            raise ValueError(
+                f"scenario.{stray[0]} does not apply to kind {self.kind!r}"
+                + (f" (it uses: {', '.join(used)})." if used else ".")
+            )
+        if self.kind == "low_data" and (self.fraction is None) == (self.per_class is None):
+            raise ValueError("kind 'low_data' needs exactly one of scenario.fraction and "
+                             "scenario.per_class.")
+        if self.kind == "imbalance" and self.ratio is None:
+            raise ValueError("kind 'imbalance' needs scenario.ratio (minority size as a "
+                             "fraction of the largest class, in (0, 1]).")
+        if self.kind == "underrepresented_group":
+            missing = [k for k in ("column", "value", "fraction") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"kind 'underrepresented_group' needs scenario.{missing[0]}.")
+        return self
+
+
+class GeneratorSpec(_Spec):
+    """``[generator]``: the registered generator and its parameters.
+
+    ``random_state``, ``device`` and ``progress`` are set by the runner (from the seeds and the
+    selected device), so they may not appear in ``params``.
+
+    Examples
+    --------
+    >>> from synthaug.config import GeneratorSpec
+    >>> GeneratorSpec(name="tabular.copula", params={"n_quantiles": 200}).params
+    {'n_quantiles': 200}
+    """
+
+    name: str = "tabular.copula"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        return _registry_name(registry.generators, name)
+
+    @field_validator("params")
+    @classmethod
+    def _not_runner_owned(cls, params: dict[str, Any]) -> dict[str, Any]:
+        owned = sorted({"random_state", "device", "progress"} & set(params))
+        if owned:
+            raise ValueError(f"{owned[0]!r} is set by the runner (seeds and --device); "
+                             "remove it from the recipe.")
+        return params
+
+
+class AugmentationSpec(_Spec):
+    """``[augmentation]``: the arms beside real-only, and how synthetic rows are drawn.
+
+    ``ratios``: synthetic rows as multiples of the real training rows (one arm each).
+    ``classes``: ``"preserve"`` draws each class in its real training proportion,
+    ``"balanced"`` fills the smaller classes first so real + synthetic is as balanced as the
+    row count allows.  ``synthetic_only``: add the train-on-synthetic arm (as many synthetic rows
+    as real ones).  ``baseline``: ``"smote"`` adds SMOTE / SMOTENC / SMOTEN at every ratio.
+    ``group_only``: with an ``underrepresented_group`` scenario, draw synthetic (and SMOTE) rows
+    for that group only; ratios are then multiples of the group's real training rows (the
+    synthetic-only arm still replaces the whole training set).
+
+    Examples
+    --------
+    >>> from synthaug.config import AugmentationSpec
+    >>> AugmentationSpec(ratios=[1, 2], classes="balanced").ratios
+    (1.0, 2.0)
+    """
+
+    ratios: tuple[PositiveRatio, ...] = (0.5, 1.0, 2.0)
+    classes: Literal["preserve", "balanced"] = "preserve"
+    synthetic_only: bool = True
+    baseline: Literal["smote", "none"] = "smote"
+    group_only: bool = False
+
+    @field_validator("ratios")
+    @classmethod
+    def _distinct(cls, ratios: tuple[float, ...]) -> tuple[float, ...]:
+        if not ratios:
+            raise ValueError("needs at least one ratio, for example [0.5, 1.0, 2.0].")
+        if len(set(ratios)) != len(ratios):
+            raise ValueError(f"ratios must be distinct, got {list(ratios)}.")
+        return ratios
+
+
+class ModelSpec(_Spec):
+    """``[model]``: the registered downstream model (``tabular.mlp``) and its parameters.
+
+    Examples
+    --------
+    >>> from synthaug.config import ModelSpec
+    >>> ModelSpec(params={"hidden": [64, 32]}).name
+    'tabular.mlp'
+    """
+
+    name: str = "tabular.mlp"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        return _registry_name(registry.downstream_models, name)
+
+
+class TrainingSpec(_Spec):
+    """``[training]``: the budget every arm gets, identical across arms.
+
+    The budget is counted in optimizer steps (``max_steps`` batches of ``batch_size`` rows), so
+    an arm with more rows gets no more updates than real-only.  The validation loss is computed
+    every ``eval_every`` steps; training stops after ``patience`` evaluations without
+    improvement and keeps the best weights.  ``threads`` sets how many CPU threads torch uses
+    during the run (``None``: torch's own setting); small tabular models run no faster on more
+    than one, and on a busy machine extra threads can slow them down several times.
+
+    Examples
+    --------
+    >>> from synthaug.config import TrainingSpec
+    >>> TrainingSpec(max_steps=400, batch_size=64).patience
+    10
+    """
+
+    max_steps: int = Field(default=1000, ge=1)
+    batch_size: int = Field(default=128, ge=1)
+    learning_rate: float = Field(default=1e-3, gt=0, allow_inf_nan=False)
+    weight_decay: float = Field(default=1e-4, ge=0, allow_inf_nan=False)
+    eval_every: int = Field(default=20, ge=1)
+    patience: int = Field(default=10, ge=1)
+    threads: int | None = Field(default=None, ge=1)
+
+
+class ReportSpec(_Spec):
+    """``[report]``: the headline metric (plot, verdict) and the interval's confidence.
+
+    Examples
+    --------
+    >>> from synthaug.config import ReportSpec
+    >>> ReportSpec(metric="roc_auc").confidence
+    0.95
+    """
+
+    metric: Literal["accuracy", "macro_f1", "roc_auc"] = "macro_f1"
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+
+
+class RecipeSpec(_Spec):
+    """A recipe: data, split, scenario, generator, arms, downstream model, budget, seeds.
+
+    ``seeds`` is a count (``5`` means seeds 0..4) or a list of distinct seeds; each seed
+    reseeds the generator and the downstream model while the split stays fixed by
+    ``split.seed`` (see :mod:`synthaug.recipes`).
+
+    Examples
+    --------
+    >>> from synthaug.config import RecipeSpec
+    >>> spec = RecipeSpec.model_validate({
+    ...     "name": "demo", "seeds": 3,
+    ...     "data": {"source": "adult", "target": "income"},
+    ...     "scenario": {"kind": "low_data", "fraction": 0.05},
+    ...     "augmentation": {"ratios": [1.0, 2.0]}})
+    >>> spec.seeds, spec.scenario.fraction, spec.augmentation.ratios
+    ((0, 1, 2), 0.05, (1.0, 2.0))
+    """
+
+    name: str
+    description: str = ""
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    data: DataSpec
+    split: SplitSpec = SplitSpec()
+    scenario: ScenarioSpec = ScenarioSpec()
+    generator: GeneratorSpec = Field(default_factory=GeneratorSpec)
+    augmentation: AugmentationSpec = AugmentationSpec()
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    training: TrainingSpec = TrainingSpec()
+    report: ReportSpec = ReportSpec()
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError("use lower-case letters, digits, '.', '_' and '-' only (it names "
+                             "the run folder).")
+        return name
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _count_or_list(cls, seeds: Any) -> Any:
+        if isinstance(seeds, int) and not isinstance(seeds, bool):
+            if seeds < 2:
+                raise ValueError("needs at least 2 seeds for an interval (5 or more is "
+                                 "recommended).")
+            return tuple(range(seeds))
+        return seeds
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if len(seeds) < 2:
+            raise ValueError("needs at least 2 seeds for an interval (5 or more is "
+                             "recommended).")
+        if len(set(seeds)) != len(seeds) or min(seeds) < 0:
+            raise ValueError(f"seeds must be distinct non-negative integers, got {list(seeds)}.")
+        return seeds
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecipeSpec:
+        if self.augmentation.group_only and self.scenario.kind != "underrepresented_group":
+            raise ValueError("augmentation.group_only needs scenario.kind = "
+                             "'underrepresented_group' (it names the group).")
+        if self.data.target in self.data.drop:
+            raise ValueError(f"data.drop lists the target {self.data.target!r}.")
+        if self.data.sensitive is not None and self.data.sensitive == self.data.target:
+            raise ValueError("data.sensitive must be a feature column, not the target.")
+        return self
