@@ -1,0 +1,620 @@
+"""Validation suites: which validators run, with which parameters and thresholds, and the gate.
+
+A suite is a TOML file.  Each ``[[checks]]`` entry names a registered validator, its parameters
+and, optionally, a threshold on the validator's headline value (``min``, ``max`` or both) and
+whether missing that threshold fails the suite's **gate**::
+
+    version = 1
+    name = "default"
+    description = "Fidelity and privacy checks for tabular synthetic data."
+
+    [[checks]]
+    validator = "fidelity.column_shapes"
+    min = 0.8                          # value >= 0.8 passes
+
+    [[checks]]
+    validator = "privacy.dcr"
+    max = 0.6                          # value <= 0.6 passes
+    needs = ["holdout"]                # an input the validator cannot do without
+    optional = true                    # skipped, with a note, when it cannot run here
+    params = { device = "auto" }
+
+Keys of an entry (anything else is an error that names the file and the key):
+
+``validator``
+    Registry name (see ``synthaug list``).  A name that is not registered stops the suite with an
+    :class:`~synthaug.exceptions.UnknownComponentError` that suggests close names, unless the
+    entry is ``optional``.
+``id``
+    Label of the entry in reports (default: the validator name); needed, and unique, when one
+    validator appears twice with different parameters.
+``params``
+    Keyword arguments of the validator's constructor.
+``min``, ``max``
+    Threshold on the headline value, inclusive.  Without either the entry is reported only.
+``gate``
+    Whether missing the threshold fails the gate (default: true when a threshold is given).
+    A non-gating entry that misses its threshold is reported as ``warn``.
+``optional``
+    Skip the entry, with a note in the report, when its validator is not registered, an extra it
+    needs is not installed (it raises ``ImportError``) or an input it ``needs`` was not given.
+``needs``
+    Inputs the validator cannot do without: any of ``"holdout"``, ``"target"``,
+    ``"sensitive"``.  Checked before anything runs, so a long suite fails fast.
+``description``
+    Free text shown in reports.
+
+Validators receive ``context`` with ``"target"`` (str or None), ``"sensitive"`` (tuple of column
+names, possibly empty) and ``"suite"`` (the suite's name), plus whatever the caller adds.
+
+The gate passes when every gating entry that ran met its threshold and at least one gating entry
+ran: a suite whose gating checks were all skipped has shown nothing, so it does not pass.
+
+Built-in suites (``default``, ``privacy-strict``, ``fairness``) are found by name (when no file of
+that name exists), first inside the installed package (``synthaug/builtin/validators/``, where
+the wheel puts the repository's top-level ``validators/`` folder), then in that folder of a
+source checkout.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from synthaug import registry
+from synthaug.config import _Spec, load_toml, loads_toml, parse_spec
+from synthaug.exceptions import (
+    InvalidDataError,
+    InvalidParameterError,
+    UnknownComponentError,
+)
+from synthaug.validators.base import BaseValidator, Score, get_validator
+from synthaug.validators.report import (
+    CheckResult,
+    SuiteReport,
+    collect_figures,
+    compact_details,
+    summarize_inputs,
+)
+
+__all__ = [
+    "SUITE_FORMAT_VERSION",
+    "CheckSpec",
+    "Suite",
+    "SuiteSpec",
+    "builtin_suites",
+    "load_suite_spec",
+]
+
+#: the ``version`` a suite file declares; bump when the format changes incompatibly
+SUITE_FORMAT_VERSION = 1
+
+Need = Literal["holdout", "target", "sensitive"]
+_VALIDATOR_NAME = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+_Threshold = Annotated[float | None, Field(strict=True, allow_inf_nan=False)]
+_StrictBool = Annotated[bool, Field(strict=True)]
+
+
+class CheckSpec(_Spec):
+    """One ``[[checks]]`` entry of a suite file (keys described in the module docstring).
+
+    Examples
+    --------
+    >>> check = CheckSpec(validator="fidelity.column_shapes", min=0.8)
+    >>> check.key, check.gates, check.status(0.9), check.status(0.5)
+    ('fidelity.column_shapes', True, 'pass', 'fail')
+    """
+
+    validator: str = Field(pattern=_VALIDATOR_NAME)
+    id: str | None = Field(default=None, min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    min: _Threshold = None
+    max: _Threshold = None
+    gate: Annotated[bool | None, Field(strict=True)] = None
+    optional: _StrictBool = False
+    needs: tuple[Need, ...] = ()
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check_threshold(self) -> CheckSpec:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(
+                f"min = {self.min} is above max = {self.max}, so no value could pass; "
+                "swap them or drop one"
+            )
+        if self.gate and self.min is None and self.max is None:
+            raise ValueError(
+                "gate = true needs a threshold to gate on: add min = ... or max = ..., "
+                "or set gate = false to report the value only"
+            )
+        return self
+
+    @property
+    def key(self) -> str:
+        """The entry's label in reports: ``id`` when given, else the validator name."""
+        return self.id or self.validator
+
+    @property
+    def has_threshold(self) -> bool:
+        """Whether ``min`` or ``max`` is set."""
+        return self.min is not None or self.max is not None
+
+    @property
+    def gates(self) -> bool:
+        """Whether missing the threshold fails the gate."""
+        return self.has_threshold if self.gate is None else self.gate
+
+    def status(self, value: float) -> Literal["pass", "fail", "warn", "info"]:
+        """``pass``/``fail`` against the threshold (``warn`` instead of ``fail`` when not gating;
+        ``info`` without a threshold).  NaN never passes a threshold."""
+        if not self.has_threshold:
+            return "info"
+        ok = not math.isnan(value)
+        if ok and self.min is not None:
+            ok = value >= self.min
+        if ok and self.max is not None:
+            ok = value <= self.max
+        if ok:
+            return "pass"
+        return "fail" if self.gates else "warn"
+
+
+class SuiteSpec(_Spec):
+    """A validation-suite file: format ``version``, ``name``, ``description`` and ``checks``.
+
+    Examples
+    --------
+    >>> spec = SuiteSpec(name="demo", checks=[{"validator": "fidelity.column_shapes", "min": 0.8}])
+    >>> [c.key for c in spec.checks]
+    ['fidelity.column_shapes']
+    """
+
+    version: Literal[1] = 1  # SUITE_FORMAT_VERSION
+    name: str = Field(min_length=1)
+    description: str = ""
+    checks: tuple[CheckSpec, ...]
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_keys(cls, checks: tuple[CheckSpec, ...]) -> tuple[CheckSpec, ...]:
+        if not checks:
+            raise ValueError("a suite needs at least one [[checks]] entry")
+        first: dict[str, int] = {}
+        for i, check in enumerate(checks):
+            if check.key in first:
+                raise ValueError(
+                    f"checks[{first[check.key]}] and checks[{i}] are both labelled "
+                    f"{check.key!r}; give each a distinct id = \"...\""
+                )
+            first[check.key] = i
+        return checks
+
+
+# -- reading suite files -----------------------------------------------------------------------
+def load_suite_spec(path: str | os.PathLike[str]) -> SuiteSpec:
+    """Read and check a suite file (with :func:`synthaug.config.load_toml`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A TOML suite file.
+
+    Returns
+    -------
+    SuiteSpec
+
+    Raises
+    ------
+    synthaug.config.SpecError
+        (an :class:`~synthaug.exceptions.InvalidParameterError`) when the file is missing, is
+        not valid TOML, or breaks the format; the message names the file and each bad field by
+        its path (``checks[1].min``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "mine.toml"
+    >>> _ = file.write_text('name = "mine"\\n[[checks]]\\nvalidator = "fidelity.column_shapes"\\n')
+    >>> load_suite_spec(file).name
+    'mine'
+    """
+    return load_toml(path, SuiteSpec)
+
+
+# -- finding built-in suites -------------------------------------------------------------------
+def _builtin_dirs() -> list[Traversable]:
+    dirs: list[Traversable] = []
+    packaged = resources.files("synthaug") / "builtin" / "validators"
+    if packaged.is_dir():
+        dirs.append(packaged)
+    # a source checkout: the top-level folder beside the package.  Only when pyproject.toml is
+    # there too, so an installed synthaug never reads site-packages/validators (another package).
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "validators").is_dir():
+        dirs.append(root / "validators")
+    return dirs
+
+
+def builtin_suites() -> dict[str, Traversable]:
+    """Built-in suite names and their files (packaged copies win over a checkout's).
+
+    Examples
+    --------
+    >>> "default" in builtin_suites()
+    True
+    """
+    found: dict[str, Traversable] = {}
+    for folder in _builtin_dirs():
+        for entry in folder.iterdir():
+            if entry.name.endswith(".toml") and entry.is_file():
+                found.setdefault(entry.name.removesuffix(".toml"), entry)
+    return dict(sorted(found.items()))
+
+
+def _prefixed(exc: UnknownComponentError, prefix: str = "", suffix: str = "") -> None:
+    """Add where the unknown name came from (and what to do) to a did-you-mean error."""
+    exc.message = f"{prefix}{exc.message}{suffix}"
+    exc.args = (exc.message,)
+
+
+# -- running -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Planned:
+    check: CheckSpec
+    index: int
+    validator: BaseValidator | None
+    skip_note: str | None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validation suite: runs its validators, applies thresholds, returns a report and a gate.
+
+    Parameters
+    ----------
+    spec : SuiteSpec
+        The checks to run.
+    source : str
+        Where the spec came from (a file path, or a description), used in messages and reports.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> real = pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b"], 200)})
+    >>> suite = Suite.from_dict({"name": "demo",
+    ...                          "checks": [{"validator": "fidelity.column_shapes", "min": 0.9}]})
+    >>> report = suite.run(real, real.sample(frac=1.0, random_state=1))
+    >>> report.gate, report.checks[0].status
+    (True, 'pass')
+    """
+
+    spec: SuiteSpec
+    source: str = "<memory>"
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, path_or_name: str | os.PathLike[str]) -> Suite:
+        """Load a suite from a TOML file, or a built-in suite by name (``"default"``).
+
+        An existing file wins; otherwise a bare name (with or without ``.toml``) is looked up
+        among the built-in suites, the same rule as for recipes.
+
+        Raises
+        ------
+        InvalidParameterError
+            When the file is missing or invalid (a :class:`synthaug.config.SpecError` naming
+            the file and the bad field).
+        UnknownComponentError
+            When a bare name is neither a file nor a built-in suite (close names suggested).
+
+        Examples
+        --------
+        >>> Suite.from_file("default").spec.name
+        'default'
+        """
+        path = Path(path_or_name)
+        if path.is_file():
+            return cls(load_suite_spec(path), source=str(path))
+        stem = path.name.removesuffix(".toml")
+        suites = builtin_suites()
+        if path.parent == Path(".") and stem in suites:
+            file = suites[stem]
+            source = str(file)
+            return cls(loads_toml(file.read_text(encoding="utf-8"), SuiteSpec, source=source),
+                       source=source)
+        if path.parent != Path(".") or path.suffix:
+            return cls(load_suite_spec(path), source=str(path))  # says the file is missing
+        exc = UnknownComponentError("validation suite", str(path_or_name), suites)
+        _prefixed(exc, suffix=" To use a suite file, pass its path (ending in .toml).")
+        raise exc
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Suite:
+        """Build a suite from the same structure a suite file holds.
+
+        Examples
+        --------
+        >>> Suite.from_dict({"name": "s", "checks": [{"validator": "fidelity.column_shapes"}]}
+        ...                 ).spec.checks[0].gates
+        False
+        """
+        return cls(parse_spec(data, SuiteSpec, source=source), source=source)
+
+    def restricted_to(self, validators: Iterable[str]) -> Suite:
+        """A copy keeping only the entries whose validator is in ``validators``.
+
+        Handy to run a suite with what is installed: ``suite.restricted_to(list_validators())``.
+
+        Raises
+        ------
+        InvalidParameterError
+            When no entry is left.
+
+        Examples
+        --------
+        >>> from synthaug.validators import list_validators
+        >>> names = Suite.from_file("default").restricted_to(list_validators()).validator_names
+        >>> "fidelity.column_shapes" in names
+        True
+        """
+        keep = set(validators)
+        checks = tuple(c for c in self.spec.checks if c.validator in keep)
+        if not checks:
+            raise InvalidParameterError(
+                f"suite {self.spec.name!r} ({self.source}) has no check using any of "
+                f"{sorted(keep)}; nothing would run."
+            )
+        return Suite(self.spec.model_copy(update={"checks": checks}), source=self.source)
+
+    @property
+    def validator_names(self) -> list[str]:
+        """The validator of each entry, in order."""
+        return [c.validator for c in self.spec.checks]
+
+    # -- running -------------------------------------------------------------------------------
+    def run(
+        self,
+        real: Any,
+        synthetic: Any,
+        *,
+        holdout: Any = None,
+        target: str | None = None,
+        sensitive: str | Sequence[str] | None = None,
+        context: Mapping[str, Any] | None = None,
+        figures: bool = True,
+    ) -> SuiteReport:
+        """Run every entry on the data and return the report with its gate.
+
+        Every entry is resolved (validator registered, parameters accepted, needed inputs
+        given) before any runs, so a typo in the last entry costs nothing.
+
+        Parameters
+        ----------
+        real, synthetic : DataFrame or 2-D ndarray
+            The real (training) data and the synthetic data to judge.
+        holdout : DataFrame or 2-D ndarray, optional
+            Real rows the generator never saw (privacy validators compare against them).
+        target : str, optional
+            The label column.
+        sensitive : str or sequence of str, optional
+            Sensitive columns for bias validators (``"sex,race"`` or ``["sex", "race"]``).
+        context : mapping, optional
+            More keys for the validators' ``context`` (for example ``{"device": "cuda"}``).
+        figures : bool
+            Collect the data behind the report's plots (marginals, pair trends, DCR and group
+            rates).  Off saves a little time when only the gate matters.
+
+        Returns
+        -------
+        SuiteReport
+
+        Raises
+        ------
+        UnknownComponentError
+            When a non-optional entry names a validator that is not registered.
+        InvalidParameterError
+            When an entry's parameters are refused, or it needs an input that was not given.
+        InvalidDataError
+            When ``target`` or a ``sensitive`` column is not a column of ``real``, or a
+            validator refuses the data.
+        """
+        sensitive_cols = _split_columns(sensitive)
+        _check_columns(real, target, sensitive_cols)
+        given = {
+            "holdout": holdout is not None,
+            "target": target is not None,
+            "sensitive": bool(sensitive_cols),
+        }
+        ctx: dict[str, Any] = dict(context or {})
+        ctx.update({"target": target, "sensitive": sensitive_cols, "suite": self.spec.name})
+        plan = [self._plan(i, check, given) for i, check in enumerate(self.spec.checks)]
+
+        results: list[CheckResult] = []
+        scores: list[Score] = []
+        for item in plan:
+            result, score = self._run_one(item, real, synthetic, holdout, ctx)
+            results.append(result)
+            if score is not None:
+                scores.append(score)
+
+        notes: list[str] = []
+        ran_gating = [r for r in results if r.gates and r.status != "skipped"]
+        failed = [r.id for r in results if r.status == "fail"]
+        if not ran_gating:
+            notes.append(
+                "No gating check ran (all were skipped or none has a threshold), so the gate "
+                "fails: a suite that checked nothing cannot vouch for the data."
+            )
+        gate = bool(ran_gating) and not failed
+        fig_data: dict[str, Any] = {}
+        if figures:
+            fig_data, fig_notes = collect_figures(
+                real, synthetic, scores, target=target, sensitive=sensitive_cols
+            )
+            notes.extend(fig_notes)
+        return SuiteReport(
+            suite=self.spec.name,
+            source=self.source,
+            description=self.spec.description,
+            gate=gate,
+            checks=tuple(results),
+            inputs=summarize_inputs(real, synthetic, holdout, target, sensitive_cols),
+            figures=fig_data,
+            notes=tuple(notes),
+        )
+
+    def _where(self, index: int, check: CheckSpec) -> str:
+        return f"{self.source}: checks[{index}] ({check.key})"
+
+    def _plan(self, index: int, check: CheckSpec, given: Mapping[str, bool]) -> _Planned:
+        where = self._where(index, check)
+        missing = [need for need in check.needs if not given[need]]
+        if missing:
+            flags = ", ".join(f"--{m}" for m in missing)
+            what = " and ".join(missing)
+            if check.optional:
+                return _Planned(check, index, None, f"skipped: needs {what} ({flags}), not given")
+            raise InvalidParameterError(
+                f"{where}: {check.validator} needs {what}, which was not given. Pass "
+                f"{what} (command line: {flags}), or mark the entry optional = true."
+            )
+        if check.validator not in registry.validators:
+            if check.optional:
+                return _Planned(check, index, None, f"skipped: validator {check.validator!r} is "
+                                "not registered (a newer synthaug or a plug-in provides it)")
+            try:
+                registry.validators.get(check.validator)
+            except UnknownComponentError as exc:
+                _prefixed(exc, prefix=f"{where}: ")
+                raise
+        try:
+            validator = get_validator(check.validator, **check.params)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"{where}: params refused: {exc}") from None
+        except ImportError as exc:
+            if check.optional:
+                return _Planned(check, index, None, f"skipped: an optional dependency is "
+                                f"missing ({exc})")
+            raise InvalidParameterError(
+                f"{where}: {check.validator} needs a package that is not installed ({exc}). "
+                "Install the extra it names, or mark the entry optional = true."
+            ) from exc
+        return _Planned(check, index, validator, None)
+
+    def _run_one(
+        self,
+        item: _Planned,
+        real: Any,
+        synthetic: Any,
+        holdout: Any,
+        ctx: Mapping[str, Any],
+    ) -> tuple[CheckResult, Score | None]:
+        check = item.check
+        if item.validator is None:
+            return _skipped(check, item.skip_note or "skipped"), None
+        start = time.perf_counter()
+        try:
+            score = item.validator.score(real, synthetic, holdout=holdout, context=ctx)
+        except ImportError as exc:
+            if check.optional:
+                note = f"skipped: an optional dependency is missing ({exc})"
+                return _skipped(check, note), None
+            raise InvalidParameterError(
+                f"{self._where(item.index, check)}: {check.validator} needs a package that is "
+                f"not installed ({exc}). Install the extra it names, or mark the entry "
+                "optional = true."
+            ) from exc
+        except (InvalidDataError, InvalidParameterError) as exc:
+            if type(exc) not in (InvalidDataError, InvalidParameterError):
+                raise  # a subclass with its own constructor: pass it on untouched
+            # same type (bad data stays bad data), and the message says which entry tripped
+            raise type(exc)(f"{self._where(item.index, check)}: {exc}") from exc
+        seconds = time.perf_counter() - start
+        return _result(check, score, seconds), score
+
+
+def _skipped(check: CheckSpec, note: str) -> CheckResult:
+    return CheckResult(
+        id=check.key,
+        validator=check.validator,
+        status="skipped",
+        gates=check.gates,
+        optional=check.optional,
+        min=check.min,
+        max=check.max,
+        note=note,
+        description=check.description,
+    )
+
+
+def _result(check: CheckSpec, score: Score, seconds: float) -> CheckResult:
+    value = float(score.value)
+    status = check.status(value)
+    notes = []
+    if math.isnan(value) and check.has_threshold:
+        notes.append("the validator returned NaN (nothing it could compare), which never passes")
+    # a one-sided threshold against the validator's direction is almost always a slip
+    if score.direction == "lower" and check.min is not None and check.max is None:
+        notes.append("threshold is a min, but lower values of this validator are better")
+    if score.direction == "higher" and check.max is not None and check.min is None:
+        notes.append("threshold is a max, but higher values of this validator are better")
+    return CheckResult(
+        id=check.key,
+        validator=check.validator,
+        status=status,
+        gates=check.gates,
+        optional=check.optional,
+        min=check.min,
+        max=check.max,
+        category=score.category,
+        direction=score.direction,
+        value=None if math.isnan(value) else value,
+        interval=(float(score.interval[0]), float(score.interval[1])) if score.interval else None,
+        details=compact_details(score.details),
+        seconds=seconds,
+        note="; ".join(notes),
+        description=check.description,
+    )
+
+
+def _split_columns(sensitive: str | Sequence[str] | None) -> tuple[str, ...]:
+    if sensitive is None:
+        return ()
+    items = sensitive.split(",") if isinstance(sensitive, str) else list(sensitive)
+    cols = tuple(str(c).strip() for c in items if str(c).strip())
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        raise InvalidParameterError(f"sensitive columns are listed twice: {dupes}.")
+    return cols
+
+
+def _check_columns(real: Any, target: str | None, sensitive: Sequence[str]) -> None:
+    columns = [str(c) for c in getattr(real, "columns", [])]
+    if not columns:
+        if target is not None or sensitive:
+            raise InvalidDataError(
+                "target and sensitive columns are named by column, so the real data must be a "
+                "DataFrame with named columns (got "
+                f"{type(real).__name__}). Convert it with pandas.DataFrame(...)."
+            )
+        return
+    for role, name in [("target", target)] + [("sensitive", s) for s in sensitive]:
+        if name is None or name in columns:
+            continue
+        close = difflib.get_close_matches(name, columns, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise InvalidDataError(
+            f"{role} column {name!r} is not a column of the real data.{hint} Its columns are "
+            f"{columns[:20]}{' ...' if len(columns) > 20 else ''}."
+        )
