@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ import pandas as pd
 from synthaug import registry
 from synthaug._version import __version__
 from synthaug.exceptions import InvalidParameterError, SynthaugError
+from synthaug.recipes.cli import add_recipe_parser
 from synthaug.utils.serialization import atomic_path
+from synthaug.validators.cli import add_validate_parser
 
 __all__ = ["main"]
 
@@ -43,16 +46,31 @@ def _read_table(path: str) -> pd.DataFrame:
     raise InvalidParameterError(f"input {path!r}: use a .csv, .tsv or .parquet file.")
 
 
-def _write_table(frame: pd.DataFrame, path: str) -> None:
-    target = Path(path)
-    suffix = target.suffix.lower()
+def _check_out(path: str) -> str:
+    suffix = Path(path).suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise InvalidParameterError(f"--out {path!r}: use a .parquet or .csv file name.")
-    with atomic_path(target) as tmp:  # no half-written output if anything fails
-        if suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False)
+    return suffix
+
+
+def _write_outputs(frame: pd.DataFrame, path: str, report_json: str | None,
+                   report_path: str | None) -> None:
+    """Write the table (and the report): both files complete, or neither."""
+    suffix = _check_out(path)
+    try:
+        with ExitStack() as stack:  # no half-written output if anything fails
+            tmp = stack.enter_context(atomic_path(Path(path)))
+            if suffix == ".parquet":
+                frame.to_parquet(tmp, index=False)
+            else:
+                frame.to_csv(tmp, index=False)
+            if report_path and report_json is not None:
+                stack.enter_context(atomic_path(Path(report_path))).write_text(report_json)
+    except OSError as exc:
+        raise InvalidParameterError(
+            f"could not write {path!r}{f' and {report_path!r}' if report_path else ''}: {exc}. "
+            "Check that the folder can be created and written to."
+        ) from None
 
 
 def _parse_conditions(items: Sequence[str] | None) -> dict[str, Any] | None:
@@ -87,6 +105,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_augment(args: argparse.Namespace) -> int:
     from synthaug.api import augment
 
+    _check_out(args.out)  # before any work
     data = _read_table(args.input)
     out, report = augment(
         data,
@@ -100,10 +119,7 @@ def _cmd_augment(args: argparse.Namespace) -> int:
         device=args.device,
         progress=None if args.progress is None else args.progress,
     )
-    _write_table(out, args.out)
-    if args.report:
-        with atomic_path(Path(args.report)) as tmp:
-            tmp.write_text(report.to_json(indent=2))
+    _write_outputs(out, args.out, report.to_json(indent=2), args.report)
     print(report)
     print(f"wrote {len(out)} rows to {args.out}")
     return 0
@@ -136,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_aug.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="show progress (default: when stderr is a terminal)")
     p_aug.set_defaults(func=_cmd_augment)
+
+    add_validate_parser(sub)
+    add_recipe_parser(sub)
     return parser
 
 

@@ -49,7 +49,7 @@ def test_repeatable_with_seed(mixed_frame: pd.DataFrame) -> None:
 
 def test_numpy_in_numpy_out() -> None:
     X = np.random.default_rng(0).normal(size=(50, 2))
-    out, report = augment(X, n=10, random_state=0)
+    out, _ = augment(X, n=10, random_state=0)
     assert isinstance(out, np.ndarray) and out.shape == (60, 2)
     np.testing.assert_array_equal(out[:50], X)
 
