@@ -14,37 +14,13 @@ import pandas as pd
 
 from synthaug import registry
 from synthaug._version import __version__
+from synthaug.data.io import read_table
 from synthaug.exceptions import InvalidParameterError, SynthaugError
 from synthaug.recipes.cli import add_recipe_parser
 from synthaug.utils.serialization import atomic_path
 from synthaug.validators.cli import add_validate_parser
 
 __all__ = ["main"]
-
-BUILTIN_DATASETS = ("adult",)
-
-
-def _read_table(path: str) -> pd.DataFrame:
-    if path in BUILTIN_DATASETS:
-        from synthaug.data.datasets import load_adult
-
-        return load_adult()
-    file = Path(path)
-    if not file.is_file():
-        raise InvalidParameterError(
-            f"input {path!r} is not a file (nor a built-in data set: "
-            f"{', '.join(BUILTIN_DATASETS)})."
-        )
-    suffixes = "".join(file.suffixes).lower()
-    try:
-        if ".parquet" in suffixes:
-            return pd.read_parquet(file)
-        if ".csv" in suffixes or ".tsv" in suffixes:
-            return pd.read_csv(file, sep="\t" if ".tsv" in suffixes else ",")
-    except (ValueError, OSError) as exc:
-        raise InvalidParameterError(f"could not read {path!r}: {exc}") from None
-    raise InvalidParameterError(f"input {path!r}: use a .csv, .tsv or .parquet file.")
-
 
 def _check_out(path: str) -> str:
     suffix = Path(path).suffix.lower()
@@ -106,7 +82,7 @@ def _cmd_augment(args: argparse.Namespace) -> int:
     from synthaug.api import augment
 
     _check_out(args.out)  # before any work
-    data = _read_table(args.input)
+    data = read_table(args.input)
     out, report = augment(
         data,
         target=args.target,
@@ -119,6 +95,8 @@ def _cmd_augment(args: argparse.Namespace) -> int:
         device=args.device,
         progress=None if args.progress is None else args.progress,
     )
+    if args.synthetic_only:
+        out = out.iloc[report.n_real:].reset_index(drop=True)
     _write_outputs(out, args.out, report.to_json(indent=2), args.report)
     print(report)
     print(f"wrote {len(out)} rows to {args.out}")
@@ -149,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_aug.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
     p_aug.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p_aug.add_argument("--report", help="also write the report as JSON here")
+    p_aug.add_argument("--synthetic-only", action="store_true",
+                       help="write only the synthetic rows (for example to validate them)")
     p_aug.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="show progress (default: when stderr is a terminal)")
     p_aug.set_defaults(func=_cmd_augment)

@@ -97,14 +97,14 @@ def run_validate(args: argparse.Namespace) -> int:
     into exit status 2.
     """
     # lazy imports keep `synthaug --help` fast; synthaug.cli imports this module at start-up
-    from synthaug.cli import _read_table
+    from synthaug.data.io import read_table
     from synthaug.validators.suite import Suite
 
     outputs = _outputs(args)
     suite = Suite.from_file(args.suite)  # a bad suite fails before any data is read
-    real = _read_table(args.real)
-    synthetic = _read_table(args.synthetic)
-    holdout = _read_table(args.holdout) if args.holdout else None
+    real = read_table(args.real)
+    synthetic = read_table(args.synthetic)
+    holdout = read_table(args.holdout) if args.holdout else None
     context = {"device": args.device} if args.device else None
     report = suite.run(real, synthetic, holdout=holdout, target=args.target,
                        sensitive=args.sensitive, context=context)
