@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from synthaug.data.schema import ColumnKind, ColumnSchema, TableSchema
+from synthaug.data.schema import ColumnKind, ColumnSchema, TableSchema, datetime_resolution
 from synthaug.exceptions import (
     InvalidDataError,
     InvalidParameterError,
@@ -46,15 +46,6 @@ STATE_FORMAT = 1
 #: finite normal scores (about +-5.2)
 _QUANTILE_EPS = 1e-7
 
-#: datetime resolutions tried in fit, coarsest first, in nanoseconds (day .. microsecond)
-_DATETIME_UNITS_NS = (
-    86_400_000_000_000,
-    3_600_000_000_000,
-    60_000_000_000,
-    1_000_000_000,
-    1_000_000,
-    1_000,
-)
 
 _DEFAULTS: dict[str, Any] = {
     "numerical": "standard",
@@ -237,7 +228,7 @@ class TableEncoder:
                     k = int(min(self.n_quantiles, max(2, len(observed))))
                     grids[j] = np.quantile(observed, np.linspace(0.0, 1.0, k))
                 if col.kind is ColumnKind.DATETIME:
-                    resolution[j] = _datetime_resolution(observed)
+                    resolution[j] = float(datetime_resolution(observed))
                 spans.append(Span(col.name, "continuous", start, start + 1))
                 start += 1
                 if col.nullable:
@@ -542,17 +533,6 @@ class TableEncoder:
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS[k]}
         return f"TableEncoder({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
-
-
-def _datetime_resolution(ns: np.ndarray) -> float:
-    """The coarsest unit (day .. microsecond) that every value is a whole multiple of."""
-    if len(ns) == 0:
-        return 1.0
-    ints = ns.astype(np.int64)
-    for unit in _DATETIME_UNITS_NS:
-        if not np.any(ints % unit):
-            return float(unit)
-    return 1.0
 
 
 def _level_name(level: Any) -> str:

@@ -20,11 +20,26 @@ import pandas as pd
 
 from synthaug.exceptions import InvalidDataError
 
-__all__ = ["ColumnKind", "ColumnSchema", "TableSchema", "as_frame"]
+__all__ = ["ColumnKind", "ColumnSchema", "TableSchema", "as_frame", "datetime_resolution"]
 
 #: a column of unique strings (or a contiguous range of unique integers) with at least this many
 #: rows is taken for a row identifier and regenerated, never learned or copied.
 IDENTIFIER_MIN_ROWS = 20
+
+
+#: units a datetime column's values are checked against, coarsest first (day .. nanosecond)
+DATETIME_UNITS_NS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
+
+
+def datetime_resolution(ns: np.ndarray) -> int:
+    """The coarsest unit (day .. nanosecond) that every value is a whole multiple of.
+
+    Generators sample continuous nanoseconds; rounding back to this unit keeps daily data daily.
+    """
+    ints = np.asarray(ns).astype(np.int64)
+    if len(ints) == 0:
+        return 1
+    return next(unit for unit in DATETIME_UNITS_NS if not (ints % unit).any())
 
 
 class ColumnKind(enum.StrEnum):
@@ -259,7 +274,7 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         ints, observed = _datetime_ints(series, f"{what}[{name!r}]")
         ints = ints[observed]
-        resolution = next(step for step in (10**9, 10**6, 10**3, 1) if not (ints % step).any())
+        resolution = datetime_resolution(ints)
         return ColumnSchema(
             kind=ColumnKind.DATETIME,
             minimum=float(ints.min()),

@@ -30,7 +30,7 @@ import torch
 from scipy import special
 from torch import nn
 
-from synthaug.data.schema import ColumnKind, TableSchema
+from synthaug.data.schema import ColumnKind, TableSchema, datetime_resolution
 from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.nn import (
     TrainingHistory,
@@ -58,9 +58,6 @@ _QUANTILE_EPS = 1e-7
 #: values used to fit each column's Gaussian mixture (a random subsample beyond this)
 GMM_FIT_ROWS = 20_000
 
-#: datetime resolutions tried, coarsest first, in nanoseconds (day .. microsecond)
-_DATETIME_UNITS_NS = (86_400_000_000_000, 3_600_000_000_000, 60_000_000_000, 1_000_000_000,
-                      1_000_000, 1_000)
 
 
 # =============================================================================================
@@ -188,7 +185,8 @@ class SpanCodec:
                     self.spans.append(CodecSpan(j, "mode", start, start + len(means)))
                     start += len(means)
                 if col.kind is ColumnKind.DATETIME:
-                    self.arrays[f"resolution.{j}"] = np.array([datetime_resolution(observed)])
+                    resolution = float(datetime_resolution(observed))
+                    self.arrays[f"resolution.{j}"] = np.array([resolution])
                 if col.nullable:
                     self.spans.append(CodecSpan(j, "missing", start, start + 2))
                     start += 2
@@ -457,17 +455,6 @@ def _fit_gmm_1d(
         keep = weights == weights.max()
     weights = weights[keep] / weights[keep].sum()
     return means[keep], stds[keep], weights
-
-
-def datetime_resolution(ns: np.ndarray) -> float:
-    """The coarsest unit (day .. microsecond) that every value is a whole multiple of."""
-    if len(ns) == 0:
-        return 1.0
-    ints = ns.astype(np.int64)
-    for unit in _DATETIME_UNITS_NS:
-        if not np.any(ints % unit):
-            return float(unit)
-    return 1.0
 
 
 # =============================================================================================
