@@ -248,13 +248,15 @@ def render(results: dict[str, list[dict[str, float]]], epoch_s: dict[str, float 
         lines.append(f"| {name} | {epochs} | {'—' if ep is None else f'{ep:.2f}'} | "
                      + " | ".join(cells) + " |")
     contended = max(before["loadavg"], after["loadavg"]) > (before["cpu_cores"] or 1)
+    per_epoch_note = ("not measured (--no-per-epoch)" if args.no_per_epoch else
+                      f"from seed 0 fitted at {args.epochs // 2} and {args.epochs} epochs")
     return f"""## Tabular generators on Adult vs SDV (issue 3)
 
 Command: `{command_line()}`; {before['date']}; device {device} (GPU: {before['gpu']}),
 {before['cpu_cores']} CPU cores, {before['torch_threads']} torch threads; Python
 {before['python']}, torch {before['torch']}, numpy {before['numpy']}, pandas {before['pandas']}.
-Load average {before['loadavg']:.2f} before, {after['loadavg']:.2f} after
-{'(**contended**: absolute times pessimistic, ratios still compare)' if contended else ''}.
+Load average {before['loadavg']:.2f} before, {after['loadavg']:.2f} after{
+' (**contended**: absolute times pessimistic, ratios still compare)' if contended else ''}.
 Split: 39,073 train / 9,769 holdout, stratified, seed 42. Mean ± sd over {args.seeds} seed(s);
 models alternate within each seed. TRTR (HistGradientBoosting on real train): accuracy
 {trtr['accuracy']:.3f}, F1 {trtr['f1']:.3f}, AUC {trtr['auc']:.3f}.
@@ -262,8 +264,7 @@ models alternate within each seed. TRTR (HistGradientBoosting on real train): ac
 
 {chr(10).join(lines)}
 
-Columns: fit = total training wall time; s/epoch from seed 0 fitted at {args.epochs // 2} and
-{args.epochs} epochs; sampling rate over 100,000 rows; peak RSS during fit (process high-water
+Columns: fit = total training wall time; s/epoch {per_epoch_note}; sampling rate over 100,000 rows; peak RSS during fit (process high-water
 mark, reset before each fit); quality/shapes/pairs = SDMetrics QualityReport; detection = ROC AUC
 of HistGradientBoosting telling real from synthetic (0.5 ideal); TSTR = HistGradientBoosting
 trained on 39,073 synthetic rows, tested on the real holdout; closer to train = share of
