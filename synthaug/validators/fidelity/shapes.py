@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from synthaug.data.schema import TableSchema, check_same_columns
-from synthaug.exceptions import InvalidDataError
+from synthaug.validators._common import prepare_tables
 from synthaug.validators.base import BaseValidator, Score, register_validator
 
 __all__ = ["ColumnShapes", "ks_complement", "tv_complement"]
@@ -66,23 +65,16 @@ class ColumnShapes(BaseValidator):
         holdout: Any = None,
         context: Mapping[str, Any] | None = None,
     ) -> Score:
-        schema = TableSchema.detect(real, what="real")
-        synth_schema_names = TableSchema.detect(synthetic, what="synthetic").names
-        check_same_columns(synth_schema_names, schema.names, "synthetic")
-        real_m = schema.to_matrix(real, what="real")
-        try:
-            synth_m = schema.to_matrix(synthetic[schema.names] if hasattr(synthetic, "columns")
-                                       else synthetic, what="synthetic")
-        except InvalidDataError as exc:
-            raise InvalidDataError(f"synthetic data does not fit the real data's schema: {exc}") \
-                from None
+        tables = prepare_tables(real, synthetic, validator=self.name)
         per_column: dict[str, float] = {}
-        for j, col in enumerate(schema.columns):
+        for j, col in zip(tables.columns, tables.column_schemas, strict=True):
             if col.kind.is_discrete:
                 per_column[col.name] = tv_complement(
-                    real_m[:, j], synth_m[:, j], len(col.categories or [])
+                    tables.real[:, j], tables.synthetic[:, j], len(col.categories or [])
                 )
-            elif col.kind.is_continuous:
-                per_column[col.name] = ks_complement(real_m[:, j], synth_m[:, j])
+            else:
+                per_column[col.name] = ks_complement(tables.real[:, j], tables.synthetic[:, j])
         value = float(np.mean(list(per_column.values()))) if per_column else float("nan")
-        return self._score(value, details={"columns": per_column})
+        return self._score(
+            value, details={"columns": per_column, "unseen_levels": dict(tables.unseen_levels)}
+        )
