@@ -262,7 +262,10 @@ def _make_generator(
 def _fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, balance: bool) -> dict[str, Any]:
     if len(synthetic) == 0:
         return {"notes": ["no synthetic rows were made"]}
-    score = ColumnShapes().score(real, synthetic)
+    try:
+        score = ColumnShapes().score(real, synthetic)
+    except InvalidDataError as exc:  # e.g. only identifier or all-missing columns
+        return {"notes": [f"fidelity not scored: {exc}"]}
     out: dict[str, Any] = {"column_shapes": round(score.value, 4),
                            "columns": {k: round(v, 4) for k, v in score.details["columns"].items()}}
     if balance:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,6 +40,14 @@ def _one_torch_thread_per_worker() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture(name="make_mixed_frame")
+def _make_mixed_frame_fixture() -> Callable[..., pd.DataFrame]:
+    """The frame maker itself, for tests that need several frames (imported as a fixture, not
+    with `from tests.conftest import ...`, which breaks when another package named `tests` is
+    installed)."""
+    return make_mixed_frame
 
 
 @pytest.fixture

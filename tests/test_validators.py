@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,8 @@ from synthaug.validators._common import (
 )
 from synthaug.validators.fidelity import ColumnShapes, Detection, PairTrends
 from synthaug.validators.privacy import DistanceToClosestRecord, ExactCopies
-from tests.conftest import make_mixed_frame
+
+FrameMaker = Callable[..., pd.DataFrame]
 
 MINE = ["fidelity.pair_trends", "fidelity.detection", "privacy.dcr", "privacy.exact_copies"]
 
@@ -89,7 +90,7 @@ def test_validators_are_registered() -> None:
 
 
 # -- known answers: identical data -------------------------------------------------------------
-def test_identical_data_scores_perfect_fidelity() -> None:
+def test_identical_data_scores_perfect_fidelity(make_mixed_frame: FrameMaker) -> None:
     real = make_mixed_frame(200, seed=1)
     assert ColumnShapes().score(real, real.copy()).value == 1.0
     trends = PairTrends().score(real, real.copy())
@@ -255,7 +256,7 @@ def test_bad_parameters_are_clear_errors() -> None:
 
 
 # -- mixed types, order, serialisation ---------------------------------------------------------
-def test_mixed_types_reordered_columns_and_json_details() -> None:
+def test_mixed_types_reordered_columns_and_json_details(make_mixed_frame: FrameMaker) -> None:
     train, holdout = make_mixed_frame(150, seed=1), make_mixed_frame(150, seed=2)
     synthetic = make_mixed_frame(150, seed=3)
     synthetic = synthetic[list(reversed(synthetic.columns))]  # order does not matter
