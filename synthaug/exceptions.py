@@ -17,8 +17,10 @@ __all__ = [
     "DeviceError",
     "InvalidDataError",
     "InvalidParameterError",
+    "MissingDependencyError",
     "ModelFormatError",
     "NotFittedError",
+    "NotSupportedError",
     "SynthaugError",
     "SynthaugWarning",
     "UnknownComponentError",
@@ -76,6 +78,14 @@ class ModelFormatError(SynthaugError, ValueError):
 
 class DataNotAvailableError(SynthaugError, FileNotFoundError):
     """A data set is neither packaged on this machine nor downloadable right now."""
+
+
+class MissingDependencyError(SynthaugError, ImportError):
+    """A feature needs an optional package that is not installed; the message names the extra."""
+
+
+class NotSupportedError(SynthaugError, NotImplementedError):
+    """An operation this component cannot do safely or at all (the message says what to do)."""
 
 
 class ValidationFailedError(SynthaugError, RuntimeError):

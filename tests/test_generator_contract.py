@@ -20,7 +20,9 @@ FAST_PARAMS: dict[str, dict[str, object]] = {
     "tabular.gan": {"epochs": 2, "batch_size": 60},
     "tabular.transformer": {"epochs": 2, "batch_size": 64},
 }
-TABULAR = [n for n in list_generators("tabular")]
+# synthaug's own generators; the sdv.* adapters wrap another library, cannot save (SDV needs
+# pickle) and have their own tests in test_sdv_adapters.py
+TABULAR = [n for n in list_generators("tabular") if n.startswith("tabular.")]
 
 
 def fitted(name: str, frame: pd.DataFrame, seed: int = 0) -> BaseGenerator:
