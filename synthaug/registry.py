@@ -105,7 +105,8 @@ generators: Registry[type] = Registry(
     "generator", ("synthaug.generators.tabular", "synthaug.generators.adapters")
 )
 validators: Registry[type] = Registry(
-    "validator", ("synthaug.validators.fidelity", "synthaug.validators.privacy")
+    "validator",
+    ("synthaug.validators.fidelity", "synthaug.validators.bias", "synthaug.validators.privacy"),
 )
 downstream_models: Registry[Callable[..., object]] = Registry(
     "downstream model", ("synthaug.recipes.models",)

@@ -77,10 +77,8 @@ def test_builtin_suites_parse(name):
     suite = Suite.from_file(name)
     assert suite.spec.name == name
     assert suite.source.endswith(f"{name}.toml")
-    known = {"fidelity.column_shapes", "fidelity.pair_trends", "fidelity.detection",
-             "privacy.dcr", "privacy.exact_copies", "bias.group_representation",
-             "bias.outcome_parity"}
-    assert set(suite.validator_names) <= known
+    # every entry names a registered validator (built-in suites carry no dangling names)
+    assert set(suite.validator_names) <= set(list_validators())
     assert any(c.gates for c in suite.spec.checks)
 
 
