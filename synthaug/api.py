@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,7 +18,9 @@ from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator, get_generator
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.random import RandomState, check_random_state, spawn_seed
-from synthaug.validators.fidelity.shapes import ColumnShapes
+from synthaug.validators._common import has_comparable_columns
+from synthaug.validators.report import SuiteReport
+from synthaug.validators.suite import Suite
 
 __all__ = ["AugmentReport", "augment"]
 
@@ -27,10 +30,14 @@ MAX_BALANCE_CLASSES = 100
 
 @dataclass
 class AugmentReport:
-    """What :func:`augment` did: rows made, per condition, timings and fidelity.
+    """What :func:`augment` did: rows made, per condition, timings, and the validation report.
 
     The augmented data holds the ``n_real`` real rows first, then the ``n_synthetic`` synthetic
-    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows.
+    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows.  ``validation`` is the report of
+    the validation suite run on the synthetic rows against the real ones (``None`` when
+    ``augment`` was called with ``suite=None``); write it with ``report.validation.write(
+    "report.html")`` or stop a pipeline with ``report.validation.raise_for_gate()``.
+    ``fidelity`` repeats its column-shape scores for a quick look.
     """
 
     generator: str
@@ -43,9 +50,12 @@ class AugmentReport:
     class_counts_after: dict[str, int] = field(default_factory=dict)
     rows_by_condition: list[dict[str, Any]] = field(default_factory=list)
     fidelity: dict[str, Any] = field(default_factory=dict)
+    validation: SuiteReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["validation"] = self.validation.to_dict() if self.validation is not None else None
+        return out
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_dict(), default=str, **kw)
@@ -68,6 +78,8 @@ class AugmentReport:
                 lines.append("  weakest columns: " + ", ".join(f"{k} {v:.3f}" for k, v in worst))
         for note in self.fidelity.get("notes", []):
             lines.append(f"  note: {note}")
+        if self.validation is not None:
+            lines.extend("  " + line for line in str(self.validation).splitlines())
         return "\n".join(lines)
 
 
@@ -83,6 +95,9 @@ def augment(
     random_state: RandomState = None,
     device: str = "auto",
     generator_params: Mapping[str, Any] | None = None,
+    suite: str | os.PathLike[str] | Suite | None = "default",
+    holdout: Any = None,
+    sensitive: str | Sequence[str] | None = None,
     progress: bool | None = None,
 ) -> tuple[Any, AugmentReport]:
     """Fit a generator on ``data`` and return the data with synthetic rows appended.
@@ -109,6 +124,16 @@ def augment(
         Where the generator trains ("auto", "cpu", "cuda", "cuda:N").
     generator_params : mapping, optional
         Parameters for the generator when it is given by name.
+    suite : str, path, Suite or None, default="default"
+        The validation suite run on the synthetic rows against ``data`` (a built-in name such as
+        ``"default"``, ``"privacy-strict"`` or ``"fairness"``, a TOML file, or a
+        :class:`~synthaug.validators.suite.Suite`); its report is ``report.validation``.
+        ``None`` skips validation.  A failed gate does not raise here: call
+        ``report.validation.raise_for_gate()`` where a pipeline must stop.
+    holdout : DataFrame or 2-D ndarray, optional
+        Real rows kept out of ``data``; the suite's privacy checks compare against them.
+    sensitive : str or sequence of str, optional
+        Sensitive columns for the suite's bias checks (``"sex,race"`` or a list).
     progress : bool or None
         Show progress (``None``: when standard error is a terminal).
 
@@ -132,6 +157,8 @@ def augment(
     if len(frame) < 2:
         raise InvalidDataError("data has 1 row; give at least 2 rows to learn from.")
     plan = _plan(frame, target, n, ratio, conditions, balance)
+    # a misspelt suite must fail before minutes of fitting, not after
+    checker = suite if isinstance(suite, Suite) or suite is None else Suite.from_file(suite)
     rng = check_random_state(random_state)
     gen = _make_generator(generator, generator_params, device, spawn_seed(rng))
     label = gen.name or type(gen).__name__
@@ -154,8 +181,9 @@ def augment(
         synthetic = (
             pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0].copy()
         )
-        bar.set_postfix_str("scoring")
-        fidelity = _fidelity(frame, synthetic, balance)
+        bar.set_postfix_str("validating")
+        validation = _validate(checker, frame, synthetic, holdout, target, sensitive, device)
+        fidelity = _fidelity(validation, len(synthetic), balance)
         bar.update(1)
 
     augmented = pd.concat([frame, synthetic], ignore_index=True)
@@ -171,6 +199,7 @@ def augment(
         class_counts_after=_counts(augmented, target),
         rows_by_condition=[{"rows": c, "conditions": dict(k)} for c, k in plan],
         fidelity=fidelity,
+        validation=validation,
     )
     if container == "ndarray":
         return augmented.to_numpy(dtype=array_dtype), report
@@ -259,15 +288,35 @@ def _make_generator(
     return get_generator(name, **chosen)
 
 
-def _fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, balance: bool) -> dict[str, Any]:
-    if len(synthetic) == 0:
+def _validate(
+    suite: Suite | None,
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: Any,
+    target: str | None,
+    sensitive: str | Sequence[str] | None,
+    device: str,
+) -> SuiteReport | None:
+    # a table of identifier or all-missing columns has nothing to score: the rows are made all
+    # the same, and the report says it was not validated
+    if suite is None or len(synthetic) == 0 or not has_comparable_columns(real):
+        return None
+    return suite.run(real, synthetic, holdout=holdout, target=target, sensitive=sensitive,
+                     context={"device": device})
+
+
+def _fidelity(validation: SuiteReport | None, n_synthetic: int, balance: bool) -> dict[str, Any]:
+    if n_synthetic == 0:
         return {"notes": ["no synthetic rows were made"]}
-    try:
-        score = ColumnShapes().score(real, synthetic)
-    except InvalidDataError as exc:  # e.g. only identifier or all-missing columns
-        return {"notes": [f"fidelity not scored: {exc}"]}
-    out: dict[str, Any] = {"column_shapes": round(score.value, 4),
-                           "columns": {k: round(v, 4) for k, v in score.details["columns"].items()}}
+    if validation is None:
+        return {"notes": ["not validated (suite=None, or no column worth comparing)"]}
+    shapes = next((c for c in validation.checks
+                   if c.validator == "fidelity.column_shapes" and c.value is not None), None)
+    out: dict[str, Any] = {}
+    if shapes is not None:
+        out["column_shapes"] = round(float(shapes.value), 4)  # type: ignore[arg-type]
+        columns = shapes.details.get("columns", {})
+        out["columns"] = {k: round(float(v), 4) for k, v in columns.items()}
     if balance:
         out["notes"] = ["synthetic rows were drawn for minority classes, so their marginals "
                         "are expected to differ from all real rows"]

@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 __all__ = [
     "DataNotAvailableError",
     "DeviceError",
+    "InsufficientDataError",
     "InvalidDataError",
     "InvalidParameterError",
     "MissingDependencyError",
@@ -34,6 +35,13 @@ class SynthaugError(Exception):
 
 class InvalidDataError(SynthaugError, ValueError):
     """The data given to a generator, validator or sampler cannot be used as it is."""
+
+
+class InsufficientDataError(InvalidDataError):
+    """Too few rows (or groups) for a meaningful answer; more data of the same kind would do.
+
+    A validation suite records the check as skipped with this message instead of stopping.
+    """
 
 
 class InvalidParameterError(SynthaugError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,44 @@ def test_report_is_readable_and_json(mixed_frame: pd.DataFrame) -> None:
     assert "real" in text and "synthetic" in text and "column shapes" in text
     assert json.loads(report.to_json())["n_real"] == len(mixed_frame)
     assert isinstance(report, AugmentReport)
+
+
+def test_default_suite_runs_and_its_report_is_attached(
+    mixed_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    holdout = mixed_frame.sample(40, random_state=1)
+    train = mixed_frame.drop(index=holdout.index).reset_index(drop=True)
+    _, report = augment(train, ratio=1.0, holdout=holdout, sensitive="work", random_state=0)
+    validation = report.validation
+    assert validation is not None and validation.suite == "default"
+    ran = {c.validator: c for c in validation.checks if c.status != "skipped"}
+    # the holdout and the sensitive column reach the checks that need them
+    assert {"fidelity.column_shapes", "privacy.dcr", "bias.group_representation"} <= set(ran)
+    assert report.fidelity["column_shapes"] == pytest.approx(
+        ran["fidelity.column_shapes"].value, abs=1e-4)
+    assert json.loads(report.to_json())["validation"]["suite"] == "default"
+    assert "suite default: gate" in str(report)
+    html = validation.write(tmp_path / "report.html")
+    assert "<img" in Path(html).read_text()
+
+
+def test_suite_none_skips_validation_and_bad_suite_fails_before_fitting(
+    mixed_frame: pd.DataFrame,
+) -> None:
+    _, report = augment(mixed_frame, n=10, suite=None, random_state=0)
+    assert report.validation is None
+    with pytest.raises(KeyError, match="default"):
+        augment(mixed_frame, n=10, suite="defualt", generator="tabular.gan",
+                generator_params={"epochs": 10_000})
+
+
+def test_too_few_synthetic_rows_skip_detection_instead_of_failing(
+    mixed_frame: pd.DataFrame,
+) -> None:
+    _, report = augment(mixed_frame, n=5, random_state=0)
+    assert report.validation is not None
+    detection = report.validation["fidelity.detection"]
+    assert detection.status == "skipped" and "too little data" in detection.note
 
 
 @pytest.mark.parametrize(

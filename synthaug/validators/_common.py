@@ -31,6 +31,7 @@ __all__ = [
     "MixedDistanceEncoder",
     "Tables",
     "exact_match",
+    "has_comparable_columns",
     "nearest_neighbours",
     "prepare_tables",
     "resolve_validator_device",
@@ -68,6 +69,12 @@ class Tables:
     def names(self) -> list[str]:
         """The names of the compared columns."""
         return [c.name for c in self.column_schemas]
+
+
+def has_comparable_columns(real: pd.DataFrame) -> bool:
+    """Whether ``real`` has a column validators compare (not only ids or all-missing ones)."""
+    schema = TableSchema.detect(real, what="real")
+    return any(c.kind not in _IGNORED for c in schema.columns)
 
 
 def prepare_tables(

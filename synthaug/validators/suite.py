@@ -74,6 +74,7 @@ from pydantic import Field, field_validator, model_validator
 from synthaug import registry
 from synthaug.config import _Spec, load_toml, loads_toml, parse_spec
 from synthaug.exceptions import (
+    InsufficientDataError,
     InvalidDataError,
     InvalidParameterError,
     UnknownComponentError,
@@ -535,6 +536,9 @@ class Suite:
                 f"not installed ({exc}). Install the extra it names, or mark the entry "
                 "optional = true."
             ) from exc
+        except InsufficientDataError as exc:
+            # too few rows to judge is not bad data: say so and let the gate weigh what ran
+            return _skipped(check, f"skipped: too little data ({exc})"), None
         except (InvalidDataError, InvalidParameterError) as exc:
             if type(exc) not in (InvalidDataError, InvalidParameterError):
                 raise  # a subclass with its own constructor: pass it on untouched

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.exceptions import InsufficientDataError, InvalidParameterError
 from synthaug.validators._common import prepare_tables, row_keys
 from synthaug.validators.base import BaseValidator, Score, register_validator
 
@@ -142,7 +142,7 @@ class Detection(BaseValidator):
         cols = list(tables.columns)
         n = min(len(tables.real), len(tables.synthetic), self.max_rows)
         if n < _MIN_ROWS:
-            raise InvalidDataError(
+            raise InsufficientDataError(
                 f"{self.name} needs at least {_MIN_ROWS} real and {_MIN_ROWS} synthetic rows "
                 f"to cross-validate a classifier; got {len(tables.real)} and "
                 f"{len(tables.synthetic)}."
