@@ -442,17 +442,25 @@ class TrainingSpec(_Spec):
 
 
 class ReportSpec(_Spec):
-    """``[report]``: the headline metric (plot, verdict) and the interval's confidence.
+    """``[report]``: the headline metric (plot, verdict), the interval's confidence, and the
+    validation suite run on the generator's rows.
+
+    ``suite`` (a built-in suite name or a TOML path; ``""`` for none) judges synthetic rows of
+    the first seed's generator against the real training rows, with the test rows as the
+    privacy holdout; the run folder gets ``validation.html`` and ``validation.json``.
 
     Examples
     --------
     >>> from synthaug.config import ReportSpec
     >>> ReportSpec(metric="roc_auc").confidence
     0.95
+    >>> ReportSpec().suite
+    'default'
     """
 
     metric: Literal["accuracy", "macro_f1", "roc_auc"] = "macro_f1"
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    suite: str = "default"
 
 
 class RecipeSpec(_Spec):

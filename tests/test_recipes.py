@@ -219,7 +219,14 @@ def test_every_arm_runs_end_to_end(tiny: TinyRun) -> None:
         assert r["fit"]["steps"] <= 24
 
     files = {p.name for p in tiny.out.iterdir()}
-    assert {"results.json", "report.md", "gain.png", "run.json", "runs"} <= files
+    assert {"results.json", "report.md", "gain.png", "run.json", "runs", "validation.html",
+            "validation.json"} <= files
+    validation = json.loads((tiny.out / "validation.json").read_text())
+    assert validation["suite"] == "default"
+    # the test rows are the privacy holdout, the sensitive column reaches the bias check
+    ran = {c["validator"] for c in validation["checks"] if c["status"] != "skipped"}
+    assert {"fidelity.column_shapes", "privacy.dcr", "bias.group_representation"} <= ran
+    assert "suite `default`: gate" in (tiny.out / "report.md").read_text()
     assert (tiny.out / "gain.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "## Headline: ROC AUC" in (tiny.out / "report.md").read_text()
     assert GainReport.load(tiny.out).to_dict() == json.loads(report.to_json())
@@ -396,6 +403,7 @@ BAD = [
     ("roc_auc on a non-binary target", {"data": {"target": "color"}},
      r"report\.metric: 'roc_auc' needs a binary target"),
     ("one seed", {"top": {"seeds": 1}}, r"seeds: needs at least 2 seeds"),
+    ("misspelt suite", {"report": {"suite": "defualt"}}, r"report\.suite: .*'default'"),
     ("missing data file", {"data": {"source": "nope.csv"}}, r"data\.source: 'nope\.csv'"),
 ]
 

@@ -473,4 +473,11 @@ def _setup_lines(info: Mapping[str, Any], seeds: Sequence[int]) -> list[str]:
     if info.get("wall_seconds") is not None:
         lines.append(f"- wall time of the last invocation: {info['wall_seconds']:.1f} s "
                      f"({info.get('trained')} runs trained, {info.get('reused')} reused)")
+    check = info.get("validation")
+    if check:
+        verdict = "PASSED" if check.get("gate") else "FAILED"
+        failed = f" (failed: {', '.join(check['failed'])})" if check.get("failed") else ""
+        lines.append(f"- synthetic rows of the first seed's generator, suite "
+                     f"`{check.get('suite')}`: gate {verdict}{failed}; see "
+                     f"[validation.html](validation.html)")
     return lines

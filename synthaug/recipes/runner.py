@@ -51,7 +51,7 @@ from synthaug import registry
 from synthaug._version import __version__
 from synthaug.config import RecipeSpec, SpecError, loads_toml, parse_spec
 from synthaug.data.schema import TableSchema
-from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.exceptions import InvalidDataError, InvalidParameterError, UnknownComponentError
 from synthaug.generators.base import BaseGenerator
 from synthaug.recipes.models import (
     TabularFeaturizer,
@@ -62,9 +62,11 @@ from synthaug.recipes.models import (
     seeded_torch,
 )
 from synthaug.recipes.report import GainReport
+from synthaug.recipes.validation import VALIDATION_FILES, load_suite, validate_generator
 from synthaug.utils.device import resolve_device
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.serialization import atomic_path, to_jsonable
+from synthaug.validators.suite import Suite
 
 __all__ = [
     "Arm",
@@ -575,6 +577,7 @@ class _Experiment:
     test_groups: np.ndarray | None
     group_value: Any
     arms: list[Arm]
+    suite: Suite | None = None
     fingerprint: str = ""
 
     @property
@@ -637,6 +640,10 @@ def _prepare(recipe: LoadedRecipe, device: str | torch.device,
     spec = recipe.spec
     dev = resolve_device(device)
     _make_generator(recipe, dev, 0)  # fails on a bad name, modality or parameter
+    try:
+        suite = load_suite(spec.report.suite)
+    except (UnknownComponentError, InvalidParameterError) as exc:
+        raise SpecError(recipe.source, [("report.suite", str(exc))]) from None
     factory: ModelFactory
     if model_factory is not None:
         if not callable(model_factory):
@@ -689,7 +696,7 @@ def _prepare(recipe: LoadedRecipe, device: str | torch.device,
         validation=_tensors(featurizer, classes, target, frame.iloc[splits.validation], dev),
         test=_tensors(featurizer, classes, target, test_frame, dev),
         test_groups=(test_frame[sensitive].astype(str).to_numpy() if sensitive else None),
-        group_value=group_value, arms=arms_for(spec),
+        group_value=group_value, arms=arms_for(spec), suite=suite,
     )
     exp.fingerprint = _fingerprint(exp)
     return exp
@@ -1119,6 +1126,34 @@ def run(
         torch.set_num_threads(previous_threads)
 
 
+def _validate(exp: _Experiment, gen: BaseGenerator, seed: int, out_dir: Path) -> dict[str, Any]:
+    """Run the recipe's suite on rows of the first fitted generator (test rows as holdout)."""
+    if exp.suite is None:
+        raise InvalidParameterError("internal: _validate called without a suite")
+    holdout = exp.frame.iloc[exp.splits.test].reset_index(drop=True)
+    return validate_generator(
+        exp.suite, gen, exp.train_real, holdout, target=exp.spec.data.target,
+        sensitive=exp.spec.data.sensitive, seed=derive_seed(seed, "validate"),
+        device=str(exp.device), out_dir=out_dir,
+    )
+
+
+def _previous_validation(out_dir: Path) -> dict[str, Any] | None:
+    """The summary of a validation written by an earlier invocation of a resumed run."""
+    path = out_dir / VALIDATION_FILES[1]
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        checks = data.get("checks", [])
+        return {"suite": data["suite"], "gate": data["gate"],
+                "failed": [c["id"] for c in checks if c.get("status") == "fail"],
+                "skipped": [c["id"] for c in checks if c.get("status") == "skipped"],
+                "files": list(VALIDATION_FILES)}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _run(
     recipe: LoadedRecipe,
     out_dir: str | os.PathLike[str] | None,
@@ -1135,6 +1170,7 @@ def _run(
     folder.write_run_json(status="running", started=start_time)
     results: dict[tuple[str, int], dict[str, Any]] = {}
     trained = reused = 0
+    validation: dict[str, Any] | None = None
     total = len(exp.arms) * len(spec.seeds)
     with progress_bar(total, f"recipe {spec.name}", progress, unit="run") as bar:
         for seed in spec.seeds:
@@ -1151,6 +1187,9 @@ def _run(
             if any(arm.uses_generator for arm in todo):
                 bar.set_postfix_str(f"seed {seed}: fitting {exp.generator_name}")
                 gen, gen_seconds = _fit_generator(exp, seed)
+                if validation is None and exp.suite is not None:
+                    bar.set_postfix_str(f"seed {seed}: validating {exp.generator_name}")
+                    validation = _validate(exp, gen, seed, folder.path)
             for arm in todo:
                 bar.set_postfix_str(f"seed {seed}: {arm.key}")
                 result = _run_arm(exp, arm, seed, gen, gen_seconds)
@@ -1178,6 +1217,7 @@ def _run(
         "focus_group": (f"{spec.data.sensitive}={exp.group_value}"
                         if spec.data.sensitive and exp.group_value is not None else None),
         "notes": sorted({n for r in ordered for n in r.get("notes", [])}),
+        "validation": validation or _previous_validation(folder.path),
     }
     report = GainReport.from_runs(spec.name, ordered, metric=spec.report.metric,
                                   seeds=list(spec.seeds), confidence=spec.report.confidence,

@@ -1,0 +1,51 @@
+"""A recipe's look at its own synthetic rows: the validation suite named by ``[report] suite``.
+
+Gain says whether synthetic rows help a model; the suite says what they are (faithful, fair,
+private).  Both belong in one run folder, so a reader can tell "no gain" from "bad rows".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthaug.generators.base import BaseGenerator
+from synthaug.validators.suite import Suite
+
+__all__ = ["VALIDATION_FILES", "load_suite", "validate_generator"]
+
+#: what the validation step writes into the run folder
+VALIDATION_FILES = ("validation.html", "validation.json")
+
+
+def load_suite(name: str) -> Suite | None:
+    """The suite a recipe names (``""``: none), resolved now so a typo fails before training."""
+    return Suite.from_file(name) if name else None
+
+
+def validate_generator(
+    suite: Suite,
+    gen: BaseGenerator,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    *,
+    target: str,
+    sensitive: str | Sequence[str] | None,
+    seed: int,
+    device: str,
+    out_dir: Path,
+) -> dict[str, Any]:
+    """Draw as many rows as ``train`` holds, run ``suite`` on them, write its reports.
+
+    Returns the summary the gain report shows: suite, gate, failed and skipped checks, files.
+    """
+    synthetic = pd.DataFrame(gen.sample(len(train), random_state=seed)).reset_index(drop=True)
+    report = suite.run(train, synthetic, holdout=holdout, target=target, sensitive=sensitive,
+                       context={"device": device})
+    for name in VALIDATION_FILES:
+        report.write(out_dir / name)
+    return {"suite": report.suite, "gate": report.gate, "failed": report.failed,
+            "skipped": report.skipped, "files": list(VALIDATION_FILES)}
