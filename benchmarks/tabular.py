@@ -17,6 +17,7 @@ seed 42, as in BENCHMARKS.md.  Per-epoch time comes from fitting seed 0 at epoch
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import sys
@@ -49,38 +50,8 @@ DEEP = {"tabular.vae", "tabular.gan", "tabular.transformer", "sdv.ctgan", "sdv.t
 
 
 # -- models ------------------------------------------------------------------------------------
-class _SDV:
-    """SDV 2 synthesizer with a fit/sample face (SDV takes and returns {table: frame})."""
-
-    def __init__(self, name: str, epochs: int, seed: int, device: str) -> None:
-        self.name, self.epochs, self.seed, self.device = name, epochs, seed, device
-
-    def fit(self, frame: pd.DataFrame) -> _SDV:
-        from sdv import single_table as st
-        from sdv.metadata import Metadata
-
-        self.dtypes = frame.dtypes
-        plain = frame.astype({c: "object" for c in frame.columns if frame[c].dtype == "str"})
-        meta = Metadata.detect_from_dataframes({"t": plain}, infer_keys=None)
-        cuda = self.device.startswith("cuda")
-        if self.name == "sdv.gaussian_copula":
-            self.model = st.GaussianCopulaSynthesizer(meta)
-        elif self.name == "sdv.ctgan":
-            self.model = st.CTGANSynthesizer(meta, epochs=self.epochs, enable_gpu=cuda)
-        else:
-            self.model = st.TVAESynthesizer(meta, epochs=self.epochs, enable_gpu=cuda)
-        self.model.fit({"t": plain})
-        return self
-
-    def sample(self, n: int, random_state: int | None = None) -> pd.DataFrame:
-        out = self.model.sample(n)
-        out = out["t"] if isinstance(out, dict) else out
-        return out.astype(dict(self.dtypes))
-
-
 def make_model(name: str, epochs: int, seed: int, device: str) -> Any:
-    if name.startswith("sdv."):
-        return _SDV(name, epochs, seed, device)
+    """synthaug's generators and SDV's (through synthaug's sdv.* adapters) built the same way."""
     params: dict[str, Any] = {"random_state": seed, "device": device}
     if name in DEEP:
         params["epochs"] = epochs
@@ -191,14 +162,9 @@ def main() -> None:
 
     device = str(resolve_device(args.device))
     available = set(list_generators())
-    try:
-        import sdv  # noqa: F401
-
-        sdv_ok = True
-    except ImportError:
-        sdv_ok = False
+    sdv_ok = importlib.util.find_spec("sdv") is not None
     models = [m for m in args.models.split(",")
-              if (m in available) or (m.startswith("sdv.") and sdv_ok)]
+              if m in available and (sdv_ok or not m.startswith("sdv."))]
     skipped = sorted(set(args.models.split(",")) - set(models))
     before = machine()
     data = load_adult()

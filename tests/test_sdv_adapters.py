@@ -15,6 +15,7 @@ import pytest
 from synthaug import get_generator, list_generators
 from synthaug.exceptions import InvalidParameterError, MissingDependencyError, NotSupportedError
 
+pytestmark = pytest.mark.sdv
 HAVE_SDV = importlib.util.find_spec("sdv") is not None
 NAMES = ["sdv.gaussian_copula", "sdv.ctgan", "sdv.tvae"]
 FAST = {"sdv.gaussian_copula": {}, "sdv.ctgan": {"epochs": 1, "batch_size": 100},
