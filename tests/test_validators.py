@@ -287,7 +287,7 @@ def test_context_device_overrides_the_parameter() -> None:
 
 
 # -- the building blocks -----------------------------------------------------------------------
-@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("k", [1, 2, 5, 16])
 def test_nearest_neighbours_agree_with_brute_force(k: int) -> None:
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(1500, 5)).astype(np.float32)
@@ -305,6 +305,8 @@ def test_nearest_neighbours_with_fewer_references_than_k() -> None:
     dist, idx = nearest_neighbours(np.zeros((3, 2), np.float32), np.ones((1, 2), np.float32), k=2)
     assert idx[:, 1].tolist() == [-1, -1, -1]
     assert np.isinf(dist[:, 1]).all()
+    with pytest.raises(InvalidParameterError, match="k must be an int from 1 to 16"):
+        nearest_neighbours(np.zeros((3, 2), np.float32), np.ones((1, 2), np.float32), k=17)
 
 
 def test_distance_encoding_is_gower_like() -> None:

@@ -450,6 +450,8 @@ def resolve_validator_device(device: str, context: Mapping[str, Any] | None) -> 
 #: sub-blocks of each query with cheap min-reductions, then resolves rows only inside them.
 #: 512 keeps the reduction as fast as a whole-row min on CPU (smaller groups were 2x slower).
 _SUB = 512
+#: most neighbours one search returns
+_MAX_K = 16
 
 
 def nearest_neighbours(
@@ -473,8 +475,8 @@ def nearest_neighbours(
     ----------
     query, reference : ndarray of shape (n, d) and (m, d)
         Embedded rows (for example from :class:`MixedDistanceEncoder`); no NaN.
-    k : {1, 2}
-        How many neighbours.
+    k : int, 1 to 16
+        How many neighbours (k-NN balls, distance ratios; more would crowd the row search).
     device : torch.device or str
         Where to compute.
     block_rows : int, optional
@@ -495,8 +497,9 @@ def nearest_neighbours(
     >>> d.tolist(), i.tolist()
     ([[0.0, 1.0]], [[0, 2]])
     """
-    if k not in (1, 2):
-        raise InvalidParameterError(f"nearest_neighbours: k must be 1 or 2, got {k}.")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= _MAX_K:
+        raise InvalidParameterError(f"nearest_neighbours: k must be an int from 1 to {_MAX_K}, "
+                                    f"got {k!r}.")
     dev = torch.device(device)
     n_query, n_ref = query.shape[0], reference.shape[0]
     if n_query == 0 or n_ref == 0:

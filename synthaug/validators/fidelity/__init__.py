@@ -1,7 +1,21 @@
 """Fidelity validators.  Importing this package registers them."""
 
+from synthaug.validators.fidelity.coverage import CategoryCoverage, OutOfRange
 from synthaug.validators.fidelity.detection import Detection
 from synthaug.validators.fidelity.pairs import PairTrends
+from synthaug.validators.fidelity.precision_recall import AlphaPrecision, BetaRecall
 from synthaug.validators.fidelity.shapes import ColumnShapes
+from synthaug.validators.fidelity.validity import Validity, expectation_suite, gx_view
 
-__all__ = ["ColumnShapes", "Detection", "PairTrends"]
+__all__ = [
+    "AlphaPrecision",
+    "BetaRecall",
+    "CategoryCoverage",
+    "ColumnShapes",
+    "Detection",
+    "OutOfRange",
+    "PairTrends",
+    "Validity",
+    "expectation_suite",
+    "gx_view",
+]
