@@ -224,23 +224,27 @@ def test_missing_sensitive_column_is_a_clear_error():
 
 
 # -- reports -----------------------------------------------------------------------------------
+#: one check of each kind that feeds a plot or a table of the report
+EVERY_PLOT = {"name": "every-plot", "checks": [
+    {"validator": "fidelity.column_shapes", "min": 0.8},
+    {"validator": "fidelity.pair_trends", "min": 0.5},
+    {"validator": "fidelity.alpha_precision", "gate": False},
+    {"validator": "fidelity.beta_recall", "gate": False},
+    {"validator": "privacy.dcr", "max": 0.6},
+    {"validator": "privacy.mia_distance", "max": 0.6},
+    {"validator": "bias.outcome_parity", "max": 0.5},
+    {"validator": "bias.downstream_fairness", "gate": False,
+     "params": {"n_bootstrap": 50, "min_group_rows": 50}},
+]}
+
+
 def full_report(seed: int = 0) -> SuiteReport:
-    """A real suite report, plus plots from DCR and bias details shaped as documented."""
-    real = small_frame(seed=seed)
-    synth = small_frame(seed=seed + 1).assign(age=30)
-    report = Suite.from_file("default").restricted_to(["fidelity.column_shapes"]).run(
-        real, synth, target="income", sensitive="sex,race")
-    rng = np.random.default_rng(seed)
-    scores = [
-        Score("privacy.dcr", "privacy", "lower", 0.52,
-              details={"dcr_train": rng.gamma(2.0, 1.0, 500),
-                       "dcr_holdout": rng.gamma(2.2, 1.0, 500)}),
-        Score("bias.outcome_parity", "bias", "lower", 0.03, details={"outcome_rates": {
-            "sex": {"F": {"real": 0.2, "synthetic": 0.25}, "M": {"real": 0.3, "synthetic": 0.28}},
-        }}),
-    ]
-    figures, notes = collect_figures(real, synth, scores, target="income", sensitive=["sex"])
-    return dataclasses.replace(report, figures=figures, notes=report.notes + tuple(notes))
+    """A real suite run whose checks feed every plot and table the report draws."""
+    real = small_frame(600, seed=seed)
+    synth = small_frame(600, seed=seed + 1).assign(age=30)
+    holdout = small_frame(600, seed=seed + 2)
+    return Suite.from_dict(EVERY_PLOT).run(real, synth, holdout=holdout, target="income",
+                                           sensitive="sex,race", context={"device": "cpu"})
 
 
 @pytest.fixture(scope="module")
@@ -259,10 +263,11 @@ def test_json_and_markdown(plotted):
     data = json.loads(report.to_json())
     assert data["gate"] == {"passed": report.gate, "failed": report.failed, "skipped": []}
     assert data["checks"][0]["validator"] == "fidelity.column_shapes"
-    assert set(data["figures"]) == {"marginals", "pair_trends", "dcr", "group_rates"}
+    assert set(data["figures"]) == {"marginals", "pair_trends", "dcr", "group_rates", "curves"}
     assert SuiteReport.from_dict(data) == report
     md = report.to_markdown()
-    assert md.startswith("# Validation report: default")
+    assert md.startswith("# Validation report: every-plot")
+    assert "## Bias: did the synthetic data widen or narrow each gap?" in md
     assert "| fidelity.column_shapes | fidelity.column_shapes |" in md
     assert "- sensitive: `sex`, `race`" in md
 
@@ -307,8 +312,14 @@ def test_html_is_self_contained(plotted, html_file):
     assert outline.headings[1:] == [
         "Summary", "Checks", "Marginals: real vs synthetic",
         "Pair trends: correlation difference", "Privacy: distance to closest record",
-        "Bias: group outcome rates", "Details"] + (["Notes"] if plotted.notes else [])
-    assert len(outline.images) == 4
+        "Bias: group outcome rates", "Fidelity: alpha-precision and beta-recall curves",
+        "Privacy: membership-inference ROC",
+        "Bias: did the synthetic data widen or narrow each gap?",
+        "Details"] + (["Notes"] if plotted.notes else [])
+    assert len(outline.images) == 6
+    # the widened/narrowed table holds a verdict for each gap the bias checks measured
+    for verdict in re.findall(r'<td class="status (\w+)">(widened|narrowed|unchanged)</td>', page):
+        assert verdict[0] in {"fail", "pass", "info"}
     for img in outline.images:
         src = img["src"] or ""
         assert src.startswith("data:image/png;base64,")

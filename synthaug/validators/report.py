@@ -39,6 +39,7 @@ import io
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,6 +335,17 @@ class SuiteReport:
             worst = sorted(shapes.items(), key=lambda kv: kv[1])[:5]
             lines += ["## Weakest columns (column shapes)", "",
                       ", ".join(f"`{k}` {v:.3f}" for k, v in worst), ""]
+        gaps = fairness_gaps(self)
+        if gaps:
+            lines += ["## Bias: did the synthetic data widen or narrow each gap?", "",
+                      "| check | grouping | gap | real | synthetic | change | interval | verdict |",
+                      "|---|---|---|---:|---:|---:|---|---|"]
+            for g in gaps:
+                cells = [g["check"], g["grouping"], g["gap"], _fmt(g["real"]),
+                         _fmt(g["synthetic"]), _fmt(g["change"]), _fmt_interval(g["interval"]),
+                         g["verdict"].upper() if g["verdict"] == "widened" else g["verdict"]]
+                lines.append("| " + " | ".join(_md_cell(x) for x in cells) + " |")
+            lines.append("")
         if self.notes:
             lines += ["## Notes", "", *[f"- {_md_cell(n)}" for n in self.notes], ""]
         return "\n".join(lines)
@@ -597,7 +609,46 @@ def collect_figures(
         figures["group_rates"] = groups
     if group_note:
         notes.append(group_note)
+    curves = _curve_figures(scores)
+    if curves:
+        figures["curves"] = curves
     return figures, notes
+
+
+#: details key -> (x key, y key, x label, y label, title) of the curves validators report;
+#: every one is ideal on the diagonal (alpha/beta curves) or at chance on it (attack ROC)
+_CURVES = {
+    "curve": None,  # alpha-precision / beta-recall: keys named after the validator's axes
+    "roc_curve": ("fpr", "tpr", "false positive rate", "true positive rate",
+                  "attack ROC (diagonal = chance)"),
+}
+_ALPHA_BETA = {"alpha": ("precision", "alpha", "alpha-precision P(alpha)"),
+               "beta": ("recall", "beta", "beta-recall R(beta)")}
+
+
+def _curve_figures(scores: Sequence[Score]) -> list[dict[str, Any]]:
+    """Curves from the details of alpha-precision, beta-recall and membership attacks."""
+    out: list[dict[str, Any]] = []
+    for score in scores:
+        for key, spec in _CURVES.items():
+            data = score.details.get(key)
+            if not isinstance(data, Mapping):
+                continue
+            if spec is None:
+                axis = next((a for a in _ALPHA_BETA if a in data), None)
+                if axis is None:
+                    continue
+                y_key, x_label, title = _ALPHA_BETA[axis]
+                spec = (axis, y_key, x_label, y_key, title + " (diagonal = ideal)")
+            x_key, y_key, x_label, y_label, title = spec
+            x, y = data.get(x_key), data.get(y_key)
+            if not (isinstance(x, Sequence) and isinstance(y, Sequence) and len(x) == len(y)
+                    and len(x) >= 2):
+                continue
+            out.append({"validator": score.validator, "category": score.category,
+                        "title": title, "x_label": x_label, "y_label": y_label,
+                        "x": [_finite(v) for v in x], "y": [_finite(v) for v in y]})
+    return out
 
 
 @dataclass
@@ -836,6 +887,7 @@ _GROUP_KEYS = {
     "group_outcome_rates": "Outcome rate per group",
     "representation": "Share of rows per group",
     "group_shares": "Share of rows per group",
+    "selection_rates": "Predicted positive rate per group (model trained on real vs synthetic)",
 }
 MAX_GROUP_ROWS = 40
 
@@ -863,6 +915,48 @@ def _group_figures(scores: Sequence[Score]) -> tuple[list[dict[str, Any]], str |
         note = (f"Group-rate plot skipped for {', '.join(without)}: no group rates in the "
                 f"details (looked for {', '.join(_GROUP_KEYS)}).")
     return tables, note
+
+
+#: verdict -> CSS status class (widened reads as a failure, narrowed as a pass)
+_VERDICT_CLASS = {"widened": "fail", "narrowed": "pass", "unchanged": "info"}
+
+
+def fairness_gaps(report: SuiteReport) -> list[dict[str, Any]]:
+    """Every widened / narrowed / unchanged fairness gap the report's bias checks measured.
+
+    Reads ``details["parity_gap"]`` (``{grouping: {real, synthetic, change, interval,
+    verdict}}``, the within-data outcome gap) and ``details["fairness"]`` (``{grouping:
+    {metric: {...}}}``, the gaps of a downstream model), in check order.
+    """
+    rows: list[dict[str, Any]] = []
+    for check in report.checks:
+        if check.category != "bias":
+            continue
+        sources: list[tuple[str, Mapping[str, Any]]] = []
+        parity = check.details.get("parity_gap")
+        if isinstance(parity, Mapping):
+            sources += [(str(grouping), {"outcome-rate gap (max - min)": entry})
+                        for grouping, entry in parity.items()]
+        fairness = check.details.get("fairness")
+        if isinstance(fairness, Mapping):
+            sources += [(str(grouping), metrics) for grouping, metrics in fairness.items()
+                        if isinstance(metrics, Mapping)]
+        for grouping, metrics in sources:
+            for metric, entry in metrics.items():
+                if not isinstance(entry, Mapping) or "verdict" not in entry:
+                    continue
+                interval = entry.get("interval")
+                rows.append({
+                    "check": check.id, "grouping": grouping, "gap": str(metric).replace("_", " "),
+                    "real": _finite(entry.get("real")),
+                    "synthetic": _finite(entry.get("synthetic")),
+                    "change": _finite(entry.get("change")),
+                    "interval": (tuple(interval) if isinstance(interval, Sequence)
+                                 and len(interval) == 2 and all(_is_number(v) for v in interval)
+                                 else None),
+                    "verdict": str(entry["verdict"]),
+                })
+    return rows
 
 
 def _is_number(v: Any) -> bool:
@@ -923,7 +1017,11 @@ def _png(fig: Figure) -> str:
     buffer = io.BytesIO()
     # no bbox_inches="tight" and no layout engine: both measure every text, which made a
     # 15-column grid take seconds; margins are set by hand in each plot instead
-    fig.savefig(buffer, format="png", dpi=80)
+    with warnings.catch_warnings():
+        # a date column spanning minutes or centuries falls back to a default tick interval,
+        # which reads fine; the warning would only alarm the user
+        warnings.filterwarnings("ignore", message="AutoDateLocator was unable")
+        fig.savefig(buffer, format="png", dpi=80)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -1029,6 +1127,30 @@ def _plot_dcr(dcr: Mapping[str, Any]) -> str:
     ax.set_ylabel("share of synthetic rows", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _plot_curves(curves: Sequence[Mapping[str, Any]]) -> str:
+    n = len(curves)
+    ncols = min(3, n)
+    nrows = math.ceil(n / ncols)
+    fig = _new_figure(3.6 * ncols, 3.3 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    fig.subplots_adjust(left=0.5 / (3.6 * ncols), right=0.98, bottom=0.5 / (3.3 * nrows),
+                        top=1 - 0.6 / (3.3 * nrows), wspace=0.35, hspace=0.6)
+    for ax, c in zip(axes.ravel(), curves, strict=False):
+        x = np.asarray([np.nan if v is None else v for v in c["x"]], dtype=np.float64)
+        y = np.asarray([np.nan if v is None else v for v in c["y"]], dtype=np.float64)
+        ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1)
+        ax.plot(x, y, color=_SYNTH_COLOR, linewidth=1.8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"{c['validator']}\n{_short(c['title'], 44)}", fontsize=8)
+        ax.set_xlabel(c["x_label"], fontsize=8)
+        ax.set_ylabel(c["y_label"], fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
     return _png(fig)
 
 
@@ -1159,6 +1281,41 @@ def _render_html(report: SuiteReport) -> str:
             "group-rates", "Bias: group outcome rates",
             _figure(_plot_groups(groups), "Group rates, real vs synthetic",
                     "Per group of the sensitive columns, as reported by the bias validators.")))
+
+    curves = figs.get("curves") or []
+    for category, anchor, heading, caption in [
+        ("fidelity", "support-curves", "Fidelity: alpha-precision and beta-recall curves",
+         "Share of synthetic rows inside the real alpha-support (precision) and of real rows "
+         "reached inside the synthetic beta-support (recall), against alpha / beta; the "
+         "dashed diagonal is a perfect match."),
+        ("privacy", "attack-roc", "Privacy: membership-inference ROC",
+         "How well an attacker holding the synthetic data tells training rows from holdout "
+         "rows; the dashed diagonal is guessing, a curve bowing above it is a leak."),
+    ]:
+        mine = [c for c in curves if c.get("category") == category]
+        if mine:
+            sections.append(_section(anchor, heading, _figure(
+                _plot_curves(mine), heading, caption)))
+
+    gaps = fairness_gaps(report)
+    if gaps:
+        gap_rows = "".join(
+            "<tr>" + "".join([
+                f"<td>{e(g['check'])}</td>", f"<td>{e(g['grouping'])}</td>",
+                f"<td>{e(g['gap'])}</td>", f"<td class=\"num\">{e(_fmt(g['real']))}</td>",
+                f"<td class=\"num\">{e(_fmt(g['synthetic']))}</td>",
+                f"<td class=\"num\">{e(_fmt(g['change']))}</td>",
+                f"<td>{e(_fmt_interval(g['interval']))}</td>",
+                f"<td class=\"status {_VERDICT_CLASS.get(g['verdict'], 'info')}\">"
+                f"{e(g['verdict'])}</td>",
+            ]) + "</tr>" for g in gaps)
+        sections.append(_section(
+            "bias-gaps", "Bias: did the synthetic data widen or narrow each gap?",
+            "<p>Each fairness gap measured on real data and on synthetic data (or on a model "
+            "trained on it); a change inside its interval is reported as unchanged.</p>"
+            "<table><thead><tr><th>check</th><th>grouping</th><th>gap</th><th>real</th>"
+            "<th>synthetic</th><th>change</th><th>interval</th><th>verdict</th></tr></thead>"
+            f"<tbody>{gap_rows}</tbody></table>"))
 
     details = []
     for c in report.checks:

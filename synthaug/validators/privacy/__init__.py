@@ -1,5 +1,23 @@
 """Privacy validators.  Importing this package registers them."""
 
-from synthaug.validators.privacy.distance import DistanceToClosestRecord, ExactCopies
+from synthaug.validators.privacy.distance import (
+    DistanceToClosestRecord,
+    ExactCopies,
+    NearestNeighbourDistanceRatio,
+)
+from synthaug.validators.privacy.inference import AttributeInference
+from synthaug.validators.privacy.membership import (
+    DensityRatioMembershipInference,
+    DistanceMembershipInference,
+)
+from synthaug.validators.privacy.singling_out import SinglingOut
 
-__all__ = ["DistanceToClosestRecord", "ExactCopies"]
+__all__ = [
+    "AttributeInference",
+    "DensityRatioMembershipInference",
+    "DistanceMembershipInference",
+    "DistanceToClosestRecord",
+    "ExactCopies",
+    "NearestNeighbourDistanceRatio",
+    "SinglingOut",
+]

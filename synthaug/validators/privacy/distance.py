@@ -1,4 +1,4 @@
-"""Distance-based privacy validators: distance to closest record and exact copies.
+"""Distance-based privacy validators: distance to closest record, NNDR and exact copies.
 
 Both look at how close synthetic rows come to the rows the generator was trained on.  A
 generator that memorises its training data puts synthetic rows nearer to training rows than to
@@ -22,8 +22,9 @@ from synthaug.validators._common import (
     resolve_validator_device,
 )
 from synthaug.validators.base import BaseValidator, Score, register_validator
+from synthaug.validators.privacy._attack import check_holdout_overlap
 
-__all__ = ["DistanceToClosestRecord", "ExactCopies"]
+__all__ = ["DistanceToClosestRecord", "ExactCopies", "NearestNeighbourDistanceRatio"]
 
 #: bins of the DCR histograms kept in the details (for the report's plots)
 _HIST_BINS = 20
@@ -138,15 +139,7 @@ class DistanceToClosestRecord(BaseValidator):
         if hold is None:  # prepare_tables enforces it; this narrows the type for mypy
             raise InvalidDataError(f"{self.name} needs a holdout.")
 
-        overlap = float(exact_match(hold, train).mean())
-        if overlap > self.max_holdout_overlap:
-            raise InvalidDataError(
-                f"{self.name}: holdout overlaps train: {overlap:.1%} of the holdout rows are "
-                f"exact copies of training rows (more than {self.max_holdout_overlap:.0%}). "
-                "Split the data before training the generator so that the holdout holds only "
-                "rows it never saw, or drop duplicate rows first. Data with very few distinct "
-                "rows can repeat rows by chance; raise max_holdout_overlap there."
-            )
+        overlap = check_holdout_overlap(hold, train, self.max_holdout_overlap, self.name)
 
         rng = np.random.default_rng(self.random_state)
         n_ref = min(len(train), len(hold))
@@ -162,7 +155,7 @@ class DistanceToClosestRecord(BaseValidator):
         z_synth = encoder.transform(synth[synth_rows])
         d_train2, _ = nearest_neighbours(z_synth, z_train, k=2, device=device)
         d_hold, _ = nearest_neighbours(z_synth, z_hold, k=1, device=device)
-        to_train, second = d_train2[:, 0], d_train2[:, 1]
+        to_train = d_train2[:, 0]
         to_hold = d_hold[:, 0]
 
         # distances recomputed from coordinate differences, so equal distances are equal
@@ -174,9 +167,7 @@ class DistanceToClosestRecord(BaseValidator):
         half_width = 1.96 * math.sqrt(max(share * (1.0 - share), 0.25 / n) / n)
         interval = (max(0.0, share - half_width), min(1.0, share + half_width))
 
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nndr = np.where(second > 0, to_train / second, 0.0)
-        nndr[np.isinf(second)] = 1.0  # a single reference row: no second one, no evidence
+        nndr = _nndr(d_train2)
         med_train, med_hold = float(np.median(to_train)), float(np.median(to_hold))
         synth_all = tables.synthetic[:, cols]
         details: dict[str, Any] = {
@@ -199,6 +190,19 @@ class DistanceToClosestRecord(BaseValidator):
             "histogram": _histograms(to_train, to_hold),
         }
         return self._score(share, interval=interval, details=details)
+
+
+def _nndr(distances: np.ndarray) -> np.ndarray:
+    """Nearest over second-nearest distance per row of a (n, 2) distance array.
+
+    0 when both are 0 (the row sits on a duplicated record); 1 when there is no second
+    reference row (no evidence either way).
+    """
+    first, second = distances[:, 0], distances[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(second > 0, first / second, 0.0)
+    ratio[np.isinf(second)] = 1.0
+    return ratio
 
 
 def _histograms(to_train: np.ndarray, to_hold: np.ndarray) -> dict[str, list[float]]:
@@ -261,3 +265,185 @@ class ExactCopies(BaseValidator):
         if tables.holdout is not None:
             details["holdout_copy_rate"] = float(exact_match(tables.holdout[:, cols], train).mean())
         return self._score(float(copies.mean()), details=details)
+
+
+@register_validator("privacy.nndr")
+class NearestNeighbourDistanceRatio(BaseValidator):
+    """Nearest-neighbour distance ratio: do synthetic rows sit on one particular training row?
+
+    For each synthetic row, the distance to its nearest training row is divided by the distance
+    to its second-nearest (NNDR, the ratio test of Lowe 2004 applied to synthetic data).  A
+    ratio near 0 means the row is far closer to one real record than to any other: it singles
+    that record out, which exact or near copies do; a ratio near 1 means it lies among several
+    records alike.  The value is a low quantile of the ratios (by default the 5th percentile,
+    the summary of Zhao et al., CTAB-GAN, ACML 2021, which looks at the rows most at risk);
+    higher is safer.  The interval is a percentile bootstrap over synthetic rows.
+
+    With a holdout, the same ratios are computed against an equal-size sample of the holdout
+    (rows the generator never saw) as a baseline: a generator that learned the distribution
+    gives the same ratios against both, one that memorised gives lower ratios against the
+    training rows.  Training rows are then subsampled to the holdout's size, as in
+    ``privacy.dcr`` (the ratio depends on how many reference rows there are).
+
+    Distances are those of ``privacy.dcr`` (mixed-type Euclidean on
+    :class:`~synthaug.validators._common.MixedDistanceEncoder`'s embedding fitted on the training
+    data), searched in bounded-memory blocks, on the GPU when ``device`` (or
+    ``context["device"]``) names one.  A ratio is 0 when both distances are 0 (a copy of a
+    duplicated record) and 1 when there is no second reference row.
+
+    Parameters
+    ----------
+    quantile : float, default 0.05
+        The quantile of the ratios reported as the value (0.5: the median).
+    threshold : float, default 0.5
+        Ratios below it count as "close to one record" in the details.
+    max_synthetic_rows : int or None, default 100_000
+        Score a uniform sample of at most this many synthetic rows (None: all).
+    max_reference_rows : int or None, default 100_000
+        Size cap of the reference set(s).
+    max_holdout_overlap : float, default 0.05
+        With a holdout: raise when a larger share of holdout rows copy training rows.
+    n_bootstrap : int, default 200
+        Bootstrap resamples of the interval (0: no interval).
+    device : str, default "auto"
+        "auto" (a CUDA GPU when present), "cpu", "cuda", "cuda:N".
+    random_state : int or None, default 0
+        Seed of the subsamples and the bootstrap.
+
+    Notes
+    -----
+    Details: ``quantile``, ``nndr_quantile`` (the value), ``median_nndr``, ``mean_nndr``,
+    ``share_below_threshold``, ``threshold``, ``n_synthetic``, ``n_reference``, ``device``,
+    ``histogram`` (``edges`` of 20 bins on [0, 1], ``train`` counts, and ``holdout`` counts
+    with a holdout, the layout of ``privacy.dcr``); with a holdout also ``holdout`` (the
+    baseline: ``nndr_quantile``, ``median_nndr``, ``mean_nndr``, ``share_below_threshold``) and
+    ``holdout_overlap``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> def draw(n):
+    ...     return pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    >>> train, holdout = draw(300), draw(300)
+    >>> nndr = NearestNeighbourDistanceRatio(device="cpu")
+    >>> nndr.score(train, train, holdout=holdout).value  # copies: ratio 0
+    0.0
+    >>> fair = nndr.score(train, draw(300), holdout=holdout)
+    >>> abs(fair.value - fair.details["holdout"]["nndr_quantile"]) < 0.1
+    True
+    """
+
+    category = "privacy"
+    direction = "higher"
+
+    def __init__(
+        self,
+        *,
+        quantile: float = 0.05,
+        threshold: float = 0.5,
+        max_synthetic_rows: int | None = 100_000,
+        max_reference_rows: int | None = 100_000,
+        max_holdout_overlap: float = 0.05,
+        n_bootstrap: int = 200,
+        device: str = "auto",
+        random_state: int | None = 0,
+    ) -> None:
+        self.quantile = quantile
+        self.threshold = threshold
+        self.max_synthetic_rows = max_synthetic_rows
+        self.max_reference_rows = max_reference_rows
+        self.max_holdout_overlap = max_holdout_overlap
+        self.n_bootstrap = n_bootstrap
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        _check_rows(self.max_synthetic_rows, "max_synthetic_rows")
+        _check_rows(self.max_reference_rows, "max_reference_rows")
+        for name in ("quantile", "threshold", "max_holdout_overlap"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) \
+                    or not 0.0 <= value <= 1.0:
+                raise InvalidParameterError(f"{name} must be within [0, 1], got {value!r}.")
+        if not isinstance(self.n_bootstrap, int) or isinstance(self.n_bootstrap, bool) \
+                or self.n_bootstrap < 0:
+            raise InvalidParameterError(
+                f"n_bootstrap must be an integer >= 0, got {self.n_bootstrap!r}."
+            )
+
+    def score(
+        self,
+        real: Any,
+        synthetic: Any,
+        *,
+        holdout: Any = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Score:
+        self._check_params()
+        device = resolve_validator_device(self.device, context)
+        tables = prepare_tables(real, synthetic, holdout, validator=self.name)
+        cols = list(tables.columns)
+        train = tables.real[:, cols]
+        synth = tables.synthetic[:, cols]
+        hold = tables.holdout[:, cols] if tables.holdout is not None else None
+        overlap = None
+        if hold is not None:
+            overlap = check_holdout_overlap(hold, train, self.max_holdout_overlap, self.name)
+
+        rng = np.random.default_rng(self.random_state)
+        n_ref = len(train) if hold is None else min(len(train), len(hold))
+        if self.max_reference_rows is not None:
+            n_ref = min(n_ref, self.max_reference_rows)
+        train_rows = _subsample(len(train), n_ref, rng)
+        synth_rows = _subsample(len(synth), self.max_synthetic_rows, rng)
+        others = (synth,) if hold is None else (synth, hold)
+        encoder = MixedDistanceEncoder(tables.column_schemas).fit(train, *others)
+        z_synth = encoder.transform(synth[synth_rows])
+        d_train, _ = nearest_neighbours(z_synth, encoder.transform(train[train_rows]), k=2,
+                                        device=device)
+        ratios = _nndr(d_train)
+        value = float(np.quantile(ratios, self.quantile))
+        edges = np.linspace(0.0, 1.0, _HIST_BINS + 1)
+        details: dict[str, Any] = {
+            "quantile": float(self.quantile),
+            "nndr_quantile": value,
+            **self._summary(ratios),
+            "threshold": float(self.threshold),
+            "n_synthetic": len(synth_rows),
+            "n_reference": int(n_ref),
+            "device": str(device),
+        }
+        histogram = {"edges": edges.tolist(),
+                     "train": np.histogram(ratios, bins=edges)[0].astype(float).tolist()}
+        if hold is not None:
+            hold_rows = _subsample(len(hold), n_ref, rng)
+            d_hold, _ = nearest_neighbours(z_synth, encoder.transform(hold[hold_rows]), k=2,
+                                           device=device)
+            baseline = _nndr(d_hold)
+            details["holdout"] = {
+                "nndr_quantile": float(np.quantile(baseline, self.quantile)),
+                **self._summary(baseline),
+            }
+            details["holdout_overlap"] = overlap
+            histogram["holdout"] = np.histogram(baseline, bins=edges)[0].astype(float).tolist()
+        details["histogram"] = histogram
+        return self._score(value, interval=self._bootstrap(ratios, rng), details=details)
+
+    def _summary(self, ratios: np.ndarray) -> dict[str, float]:
+        return {
+            "median_nndr": float(np.median(ratios)),
+            "mean_nndr": float(np.mean(ratios)),
+            "share_below_threshold": float(np.mean(ratios < self.threshold)),
+        }
+
+    def _bootstrap(self, ratios: np.ndarray,
+                   rng: np.random.Generator) -> tuple[float, float] | None:
+        if self.n_bootstrap == 0:
+            return None
+        stats = np.array([
+            np.quantile(ratios[rng.integers(0, len(ratios), len(ratios))], self.quantile)
+            for _ in range(self.n_bootstrap)
+        ])
+        low, high = np.percentile(stats, [2.5, 97.5])
+        return float(low), float(high)
