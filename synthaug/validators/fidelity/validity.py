@@ -204,6 +204,11 @@ def _derive_specs(
     skipped: list[dict[str, str]] = []
     for col in schema.columns:
         name = col.name
+        if not isinstance(name, str) or not name.strip():
+            # GX addresses columns by a non-empty text name; it refuses '' or 0 outright
+            skipped.append({"column": str(name), "check": "all",
+                            "why": "Great Expectations needs a non-empty text column name"})
+            continue
         series = view[name]
         if col.kind is ColumnKind.EMPTY:
             specs.append(_spec("expect_column_values_to_be_null", name, mostly))
