@@ -333,3 +333,14 @@ def test_dcr_on_gpu_matches_cpu() -> None:
     assert gpu.details["device"].startswith("cuda")
     assert gpu.value == pytest.approx(cpu.value, abs=1e-3)
     assert gpu.details["median_dcr_train"] == pytest.approx(cpu.details["median_dcr_train"])
+
+
+@pytest.mark.parametrize(("name", "params", "match"), [
+    ("fidelity.pair_trends", {"bin_edges": "mine"}, "bin_edges"),
+    ("fidelity.column_shapes", {"missing": "drop"}, "missing"),
+])
+def test_sdmetrics_compatibility_options_are_checked(name: str, params: dict[str, str],
+                                                     match: str) -> None:
+    real = pd.DataFrame({"x": [1.0, 2.0, 3.0], "c": ["a", "b", "a"]})
+    with pytest.raises(InvalidParameterError, match=match):
+        get_validator(name, **params).score(real, real)
