@@ -245,7 +245,9 @@ class OutOfRange(BaseValidator):
 def _range_end(value: float, col: ColumnSchema) -> Any:
     """A real minimum or maximum for the details: dates as ISO text, whole numbers as int."""
     if col.kind is ColumnKind.DATETIME:
-        return pd.Timestamp(int(value)).isoformat()
+        # float64 rounds the latest representable nanosecond up past int64: clamp it back
+        ns = min(max(int(value), -(2**63) + 1), 2**63 - 1)
+        return pd.Timestamp(ns).isoformat()
     if col.kind is ColumnKind.INTEGER and abs(value) < 2**53:
         return int(value)
     return value
