@@ -311,7 +311,7 @@ def test_html_is_self_contained(plotted, html_file):
     assert outline.headings[1:] == [
         "Summary", "Checks", "Marginals: real vs synthetic",
         "Pair trends: correlation difference", "Privacy: distance to closest record",
-        "Bias: group outcome rates", "Fidelity: alpha-precision and beta-recall curves",
+        "Bias: group shares and outcome rates", "Fidelity: alpha-precision and beta-recall curves",
         "Privacy: membership-inference ROC",
         "Bias: did the synthetic data widen or narrow each gap?",
         "Details"] + (["Notes"] if plotted.notes else [])

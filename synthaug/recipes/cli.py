@@ -24,7 +24,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     report = run(args.recipe, out_dir=args.out, device=args.device, progress=args.progress,
                  threads=args.threads)
     print(report)
-    print(f"wrote results.json, report.md, gain.png and run.json to {report.info['out_dir']}")
+    files = "results.json, report.md, gain.png, run.json"
+    validation = report.info.get("validation")
+    if validation:
+        files += ", " + ", ".join(validation.get("files", []))
+        verdict = "passed" if validation.get("gate") else "FAILED"
+        print(f"validation suite {validation.get('suite')!r} on the generator's rows: "
+              f"gate {verdict}")
+    print(f"wrote {files} to {report.info['out_dir']}")
     return 0
 
 

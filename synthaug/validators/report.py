@@ -1278,7 +1278,7 @@ def _render_html(report: SuiteReport) -> str:
     groups = figs.get("group_rates")
     if groups:
         sections.append(_section(
-            "group-rates", "Bias: group outcome rates",
+            "group-rates", "Bias: group shares and outcome rates",
             _figure(_plot_groups(groups), "Group rates, real vs synthetic",
                     "Per group of the sensitive columns, as reported by the bias validators.")))
 
