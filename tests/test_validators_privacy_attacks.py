@@ -36,7 +36,7 @@ from synthaug.validators.privacy.singling_out import (
 
 FrameMaker = Callable[..., pd.DataFrame]
 
-ATTACKS = ["privacy.mia_distance", "privacy.mia_shadow", "privacy.attribute_inference",
+ATTACKS = ["privacy.mia_distance", "privacy.mia_density", "privacy.attribute_inference",
            "privacy.singling_out"]
 ALL = ["privacy.nndr", *ATTACKS]
 
@@ -74,7 +74,7 @@ def make(name: str, **kw: object) -> BaseValidator:
     defaults: dict[str, dict[str, object]] = {
         "privacy.nndr": {"device": "cpu", "n_bootstrap": 50},
         "privacy.mia_distance": {"device": "cpu"},
-        "privacy.mia_shadow": {"n_threads": 1, "max_iter": 100},
+        "privacy.mia_density": {"n_threads": 1, "max_iter": 100},
         "privacy.attribute_inference": {"device": "cpu", "secrets": ["c", "w"]},
         "privacy.singling_out": {"max_attempts": 10_000},
     }
@@ -90,7 +90,7 @@ def test_attacks_are_registered_with_their_directions() -> None:
     for name in ALL:
         assert name in names
     assert isinstance(make("privacy.mia_distance"), DistanceMembershipInference)
-    assert isinstance(make("privacy.mia_shadow"), DensityRatioMembershipInference)
+    assert isinstance(make("privacy.mia_density"), DensityRatioMembershipInference)
     assert isinstance(make("privacy.attribute_inference"), AttributeInference)
     assert isinstance(make("privacy.singling_out"), SinglingOut)
     assert isinstance(make("privacy.nndr"), NearestNeighbourDistanceRatio)
@@ -159,8 +159,8 @@ def test_copies_of_training_rows_are_found_by_every_attack() -> None:
     assert mia.value > 0.9 and mia.interval[0] > 0.9
     assert mia.details["tpr_at_fpr"]["0.01"] > 0.9
     assert mia.details["median_distance_members"] == 0.0
-    shadow = make("privacy.mia_shadow").score(TRAIN, TRAIN.copy(), holdout=HOLDOUT)
-    assert shadow.value > 0.6 and shadow.interval[0] > 0.5  # weaker by design: a model
+    density = make("privacy.mia_density").score(TRAIN, TRAIN.copy(), holdout=HOLDOUT)
+    assert density.value > 0.6 and density.interval[0] > 0.5  # weaker by design: a model
     inference = make("privacy.attribute_inference").score(TRAIN, TRAIN.copy(), holdout=HOLDOUT)
     assert inference.value > 0.9
     assert inference.details["secrets"]["c"]["main_rate"] > 0.95
@@ -185,7 +185,7 @@ def test_half_copies_give_a_membership_auc_of_three_quarters() -> None:
 
 # -- known answers: synthetic rows drawn independently -----------------------------------------
 def test_independent_synthetic_data_shows_no_risk() -> None:
-    for name in ("privacy.mia_distance", "privacy.mia_shadow"):
+    for name in ("privacy.mia_distance", "privacy.mia_density"):
         result = make(name).score(TRAIN, FRESH, holdout=HOLDOUT)
         low, high = result.interval
         assert low < 0.5 < high, name
@@ -288,14 +288,14 @@ def test_missing_secret_column_is_a_clear_error() -> None:
 
 def test_too_small_holdout_and_bad_parameters_are_clear_errors() -> None:
     with pytest.raises(InvalidDataError, match="at least 10 of each"):
-        make("privacy.mia_shadow").score(TRAIN, FRESH, holdout=HOLDOUT.iloc[:15])
+        make("privacy.mia_density").score(TRAIN, FRESH, holdout=HOLDOUT.iloc[:15])
     with pytest.raises(InvalidParameterError, match="n_cols=9 is more than the 5"):
         SinglingOut(n_cols=9).score(TRAIN, FRESH, holdout=HOLDOUT)
     bad: list[tuple[str, dict[str, object], str]] = [
         ("privacy.singling_out", {"mode": "bivariate"}, "mode"),
         ("privacy.singling_out", {"n_attacks": 0}, "n_attacks"),
         ("privacy.mia_distance", {"max_candidates": 3}, "max_candidates"),
-        ("privacy.mia_shadow", {"reference_share": 1.0}, "reference_share"),
+        ("privacy.mia_density", {"reference_share": 1.0}, "reference_share"),
         ("privacy.attribute_inference", {"numeric_tolerance": -1}, "numeric_tolerance"),
         ("privacy.attribute_inference", {"confidence": 1.5}, "confidence"),
         ("privacy.nndr", {"quantile": 2}, "quantile"),
