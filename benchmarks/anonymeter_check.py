@@ -238,11 +238,11 @@ def main() -> None:
         "- A numeric secret is guessed right when |guess - secret| <= 0.05 |guess| in synthaug; "
         "anonymeter divides by the signed guess, which would accept every negative guess (no "
         "difference on Adult's ages, all positive).",
-        "- Equal table sizes here: anonymeter's control-size correction is not exercised (after "
-        "deduplication the sizes differ by a row or two, a factor within 0.1% of 1). synthaug "
-        "fits the same model but starts its subset sizes at a fifth of the control rows where "
-        "anonymeter starts at min(1000, n), which leaves a control set under 1000 rows with one "
-        "size only.",
+        "- Equal table sizes here, so anonymeter's control-size correction is not exercised. "
+        "synthaug does not extrapolate the control count at all: it subsamples the larger of "
+        "the deduplicated training and holdout tables to the smaller one's size (here they "
+        "differ by a row or two), because the fitted correction put a second real sample at "
+        "risk 0.17 when the holdout was half the training size.",
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(header + lines + footer) + "\n")
