@@ -182,7 +182,8 @@ def augment(
             pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0].copy()
         )
         bar.set_postfix_str("validating")
-        validation = _validate(checker, frame, synthetic, holdout, target, sensitive, device)
+        validation = _validate(checker, frame, synthetic, holdout, target, sensitive,
+                               {"device": device, "generator": _generator_info(gen)})
         fidelity = _fidelity(validation, len(synthetic), balance)
         bar.update(1)
 
@@ -295,14 +296,19 @@ def _validate(
     holdout: Any,
     target: str | None,
     sensitive: str | Sequence[str] | None,
-    device: str,
+    context: Mapping[str, Any],
 ) -> SuiteReport | None:
     # a table of identifier or all-missing columns has nothing to score: the rows are made all
     # the same, and the report says it was not validated
     if suite is None or len(synthetic) == 0 or not has_comparable_columns(real):
         return None
     return suite.run(real, synthetic, holdout=holdout, target=target, sensitive=sensitive,
-                     context={"device": device})
+                     context=context)
+
+
+def _generator_info(gen: BaseGenerator) -> dict[str, Any]:
+    """Which generator made the rows, for validators that retrain it (``privacy.mia_shadow``)."""
+    return {"name": gen.name, "params": gen.get_params(deep=False)}
 
 
 def _fidelity(validation: SuiteReport | None, n_synthetic: int, balance: bool) -> dict[str, Any]:

@@ -132,3 +132,24 @@ def test_one_class_target_cannot_be_balanced(mixed_frame: pd.DataFrame) -> None:
     frame = mixed_frame.assign(income="<=50K")
     with pytest.raises(InvalidDataError, match="at least two"):
         augment(frame, target="income", balance=True)
+
+
+def test_privacy_suite_through_augment_retrains_the_generator_for_the_shadow_attack() -> None:
+    from synthaug.data import load_adult
+
+    adult = load_adult().sample(1600, random_state=0).reset_index(drop=True)
+    train, holdout = adult.iloc[:1000], adult.iloc[1000:]
+    _, report = augment(train, ratio=1.0, holdout=holdout, suite="privacy-strict",
+                        random_state=0)
+    assert report.validation is not None
+    shadow = report.validation["privacy.mia_shadow"]
+    # augment() passed the generator it used, so the check ran instead of being skipped
+    assert shadow.status != "skipped", shadow.note
+    assert shadow.details["shadow_generator"] == "tabular.copula"
+    # without a generator (the command line), the suite skips it and says why
+    from synthaug.validators.suite import Suite
+
+    plain = Suite.from_file("privacy-strict").run(train, train.sample(500, random_state=1),
+                                                  holdout=holdout, figures=False)
+    skipped = plain["privacy.mia_shadow"]
+    assert skipped.status == "skipped" and "needs generator" in skipped.note

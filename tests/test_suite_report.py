@@ -114,7 +114,8 @@ def test_builtin_names_and_file_paths(tmp_path):
         ('name = "s"\n[[checks]]\nvalidator = "fidelity.column_shapes"\ngate = true\n',
          r"checks\[0\]: gate = true needs a threshold"),
         ('name = "s"\n[[checks]]\nvalidator = "privacy.dcr"\nneeds = ["holdot"]\n',
-         r"checks\[0\]\.needs\[0\]: Input should be 'holdout', 'target' or 'sensitive'"),
+         r"checks\[0\]\.needs\[0\]: Input should be 'holdout', 'target', 'sensitive' "
+         r"or 'generator'"),
         ('name = "s"\n[[checks]]\nvalidator = "fidelity.column_shapes"\n'
          '[[checks]]\nvalidator = "fidelity.column_shapes"\n',
          r"checks\[0\] and checks\[1\] are both labelled 'fidelity.column_shapes'"),

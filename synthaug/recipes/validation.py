@@ -43,8 +43,10 @@ def validate_generator(
     Returns the summary the gain report shows: suite, gate, failed and skipped checks, files.
     """
     synthetic = pd.DataFrame(gen.sample(len(train), random_state=seed)).reset_index(drop=True)
+    # the generator goes into the context for validators that retrain it (privacy.mia_shadow)
+    generator = {"name": gen.name, "params": gen.get_params(deep=False)}
     report = suite.run(train, synthetic, holdout=holdout, target=target, sensitive=sensitive,
-                       context={"device": device})
+                       context={"device": device, "generator": generator})
     for name in VALIDATION_FILES:
         report.write(out_dir / name)
     return {"suite": report.suite, "gate": report.gate, "failed": report.failed,

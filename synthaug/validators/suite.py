@@ -40,12 +40,16 @@ Keys of an entry (anything else is an error that names the file and the key):
     needs is not installed (it raises ``ImportError``) or an input it ``needs`` was not given.
 ``needs``
     Inputs the validator cannot do without: any of ``"holdout"``, ``"target"``,
-    ``"sensitive"``.  Checked before anything runs, so a long suite fails fast.
+    ``"sensitive"``, ``"generator"`` (the generator that made the rows, in ``context``:
+    :func:`synthaug.augment` and recipes pass it).  Checked before anything runs, so a long
+    suite fails fast.
 ``description``
     Free text shown in reports.
 
 Validators receive ``context`` with ``"target"`` (str or None), ``"sensitive"`` (tuple of column
-names, possibly empty) and ``"suite"`` (the suite's name), plus whatever the caller adds.
+names, possibly empty) and ``"suite"`` (the suite's name), plus whatever the caller adds
+(``"device"``; ``"generator"``: ``{"name": ..., "params": {...}}`` of the generator that made
+the rows).
 
 The gate passes when every gating entry that ran met its threshold and at least one gating entry
 ran: a suite whose gating checks were all skipped has shown nothing, so it does not pass.
@@ -100,7 +104,7 @@ __all__ = [
 #: the ``version`` a suite file declares; bump when the format changes incompatibly
 SUITE_FORMAT_VERSION = 1
 
-Need = Literal["holdout", "target", "sensitive"]
+Need = Literal["holdout", "target", "sensitive", "generator"]
 _VALIDATOR_NAME = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 _Threshold = Annotated[float | None, Field(strict=True, allow_inf_nan=False)]
 _StrictBool = Annotated[bool, Field(strict=True)]
@@ -436,6 +440,7 @@ class Suite:
             "holdout": holdout is not None,
             "target": target is not None,
             "sensitive": bool(sensitive_cols),
+            "generator": isinstance((context or {}).get("generator"), Mapping),
         }
         ctx: dict[str, Any] = dict(context or {})
         ctx.update({"target": target, "sensitive": sensitive_cols, "suite": self.spec.name})
@@ -482,7 +487,9 @@ class Suite:
         where = self._where(index, check)
         missing = [need for need in check.needs if not given[need]]
         if missing:
-            flags = ", ".join(f"--{m}" for m in missing)
+            # the generator is not a command-line input: augment() and recipes pass it
+            flags = ", ".join(f"--{m}" if m != "generator" else "augment()/recipes"
+                              for m in missing)
             what = " and ".join(missing)
             if check.optional:
                 return _Planned(check, index, None, f"skipped: needs {what} ({flags}), not given")

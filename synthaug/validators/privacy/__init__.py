@@ -10,6 +10,7 @@ from synthaug.validators.privacy.membership import (
     DensityRatioMembershipInference,
     DistanceMembershipInference,
 )
+from synthaug.validators.privacy.shadow import ShadowModelMembershipInference
 from synthaug.validators.privacy.singling_out import SinglingOut
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "DistanceToClosestRecord",
     "ExactCopies",
     "NearestNeighbourDistanceRatio",
+    "ShadowModelMembershipInference",
     "SinglingOut",
 ]

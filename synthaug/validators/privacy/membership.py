@@ -10,11 +10,9 @@ and non-members look alike to the attacker (no risk), 1.0 when every member is f
   black-box setting, and the DCR-based attacks surveyed by Stadler et al., USENIX Security 2022).
 * ``privacy.mia_density`` is the density-ratio attack DOMIAS (van Breugel et al., "Membership
   Inference Attacks against Synthetic Data through Overfitting Detection", AISTATS 2023), with
-  the density ratio estimated by a classifier.  It is not a shadow-model attack: a
-  population-level shadow attack (a copula trained as the shadow on half of the attacker's
-  rows, distance features, a logistic attack model) was tried and dropped, because a shadow
-  that does not overfit like the target shows no membership signal (shadow AUC 0.506 on
-  Adult), so the attack model's direction is arbitrary (AUC 0.24 on half-copied rows).
+  the density ratio estimated by a classifier.
+* ``privacy.mia_shadow`` (:mod:`synthaug.validators.privacy.shadow`) trains a copy of the target
+  generator as a shadow and learns from it what a member looks like.
 
 The interval is DeLong's for the AUC; details add the membership advantage, TPR at low FPRs
 and a thinned ROC curve (see :func:`synthaug.validators.privacy._attack.roc_summary`).
