@@ -291,7 +291,7 @@ def test_missing_secret_column_is_a_clear_error() -> None:
 
 
 def test_too_small_holdout_and_bad_parameters_are_clear_errors() -> None:
-    with pytest.raises(InvalidDataError, match="at least 10 of each"):
+    with pytest.raises(InvalidDataError, match="at least 10 reference rows and 10 candidates"):
         make("privacy.mia_density").score(TRAIN, FRESH, holdout=HOLDOUT.iloc[:15])
     with pytest.raises(InvalidParameterError, match="n_cols=9 is more than the 5"):
         SinglingOut(n_cols=9).score(TRAIN, FRESH, holdout=HOLDOUT)

@@ -101,6 +101,29 @@ class _MembershipAttack(BaseValidator):
         overlap = check_holdout_overlap(hold, train, self.max_holdout_overlap, self.name)
         return tables, train, synth, hold, overlap
 
+    def _reference_split(
+        self, train: np.ndarray, synth: np.ndarray, hold: np.ndarray,
+        reference_share: float, min_reference: int, rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For the model-based attacks: the holdout rows the attacker knows (as row numbers of
+        ``hold``), the non-member and member candidates (equally many), and the synthetic rows
+        (capped at ``max_synthetic_rows``)."""
+        n_ref = round(len(hold) * reference_share)
+        n = min(len(hold) - n_ref, len(train), self.max_candidates)
+        if n_ref < min_reference or n < _MIN_CANDIDATES:
+            raise InsufficientDataError(
+                f"{self.name} splits the holdout into reference rows (the attacker's "
+                f"background knowledge) and non-member candidates, and needs at least "
+                f"{min_reference} reference rows and {_MIN_CANDIDATES} candidates of each "
+                f"kind; got {len(hold)} holdout rows (reference_share={reference_share}) and "
+                f"{len(train)} training rows. Pass a larger holdout."
+            )
+        order = rng.permutation(len(hold))
+        non_members = hold[np.sort(order[n_ref:n_ref + n])]
+        members = train[_sample(len(train), n, rng)]
+        synth = synth[_sample(len(synth), self.max_synthetic_rows or len(synth), rng)]
+        return order[:n_ref], non_members, members, synth
+
     def _result(self, labels: np.ndarray, scores: np.ndarray,
                 extra: Mapping[str, Any]) -> Score:
         summary = roc_summary(labels, scores, self.confidence)
@@ -326,21 +349,10 @@ class DensityRatioMembershipInference(_MembershipAttack):
     ) -> Score:
         tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout)
         rng = np.random.default_rng(self.random_state)
-        n_ref = round(len(hold) * self.reference_share)
-        n = min(len(hold) - n_ref, len(train), self.max_candidates)
-        if n_ref < _MIN_CANDIDATES or n < _MIN_CANDIDATES:
-            raise InsufficientDataError(
-                f"{self.name} splits the holdout into reference rows (the attacker's "
-                f"background knowledge) and non-member candidates, and needs at least "
-                f"{_MIN_CANDIDATES} of each and {_MIN_CANDIDATES} training rows; got "
-                f"{len(hold)} holdout rows (reference_share={self.reference_share}) and "
-                f"{len(train)} training rows. Pass a larger holdout."
-            )
-        order = rng.permutation(len(hold))
-        reference = hold[order[:n_ref]]
-        non_members = hold[np.sort(order[n_ref:n_ref + n])]
-        members = train[_sample(len(train), n, rng)]
-        synth = synth[_sample(len(synth), self.max_synthetic_rows or len(synth), rng)]
+        known, non_members, members, synth = self._reference_split(
+            train, synth, hold, self.reference_share, _MIN_CANDIDATES, rng)
+        reference = hold[known]
+        n = len(members)
 
         schemas = tables.column_schemas
         categorical = np.array([c.kind.is_discrete and len(c.categories or []) <= _MAX_NATIVE_LEVELS
@@ -367,7 +379,7 @@ class DensityRatioMembershipInference(_MembershipAttack):
             scores = model.predict_proba(np.vstack([members, non_members]))[:, 1]
         labels = np.repeat([1, 0], n)
         return self._result(labels, scores, {
-            "n_reference": int(n_ref),
+            "n_reference": len(reference),
             "n_synthetic": len(synth),
             "method": "DOMIAS density ratio, classifier estimate",
             "holdout_overlap": overlap,

@@ -45,7 +45,7 @@ from synthaug.validators._common import (
 )
 from synthaug.validators.base import Score, register_validator
 from synthaug.validators.privacy._attack import check_fraction
-from synthaug.validators.privacy.membership import _MIN_CANDIDATES, _MembershipAttack, _sample
+from synthaug.validators.privacy.membership import _MIN_CANDIDATES, _MembershipAttack
 
 __all__ = ["ShadowModelMembershipInference"]
 
@@ -165,20 +165,10 @@ class ShadowModelMembershipInference(_MembershipAttack):
         name, params = self._shadow(context)  # before any work: a missing name fails fast
         tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout)
         rng = np.random.default_rng(self.random_state)
-        n_ref = round(len(hold) * self.reference_share)
-        n = min(len(hold) - n_ref, len(train), self.max_candidates)
-        if n_ref < 4 * _MIN_CANDIDATES or n < _MIN_CANDIDATES:
-            raise InsufficientDataError(
-                f"{self.name} needs at least {4 * _MIN_CANDIDATES} reference holdout rows to "
-                f"train a shadow generator and {_MIN_CANDIDATES} candidates of each kind; got "
-                f"{len(hold)} holdout rows (reference_share={self.reference_share}) and "
-                f"{len(train)} training rows. Pass a larger holdout."
-            )
-        order = rng.permutation(len(hold))
-        reference = order[:n_ref]
-        non_members = hold[np.sort(order[n_ref:n_ref + n])]
-        members = train[_sample(len(train), n, rng)]
-        synth = synth[_sample(len(synth), self.max_synthetic_rows or len(synth), rng)]
+        # a shadow generator needs some rows to learn from, more than a classifier does
+        reference, non_members, members, synth = self._reference_split(
+            train, synth, hold, self.reference_share, 4 * _MIN_CANDIDATES, rng)
+        n, n_ref = len(members), len(reference)
 
         # the shadow: fitted on half of the attacker's rows, sampled at the target's ratio
         full_holdout = tables.holdout
