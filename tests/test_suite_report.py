@@ -272,6 +272,14 @@ def test_json_and_markdown(plotted):
     assert "- sensitive: `sex`, `race`" in md
 
 
+def test_marginals_of_values_at_the_float_limits_have_finite_increasing_edges():
+    frame = pd.DataFrame({"f": [0.0, 2.3e300, -1.797693e308, -2e-48, 1.0]})
+    figures, _ = collect_figures(frame, frame, [])
+    edges = np.asarray(figures["marginals"][0]["edges"])
+    assert np.isfinite(edges).all() and (np.diff(edges) > 0).all()
+    assert sum(figures["marginals"][0]["real"]) == pytest.approx(1.0)
+
+
 def test_dcr_without_distances_is_skipped_with_a_note():
     real = small_frame()
     score = Score("privacy.dcr", "privacy", "lower", 0.5, details={"share_closer": 0.5})

@@ -425,3 +425,19 @@ def test_validity_without_gx_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(MissingDependencyError, match=r'pip install "synthaug\[gx\]"') as info:
         Validity().score(real, real)
     assert isinstance(info.value, ImportError) and isinstance(info.value, SynthaugError)
+
+
+def test_validity_of_identical_data_at_the_limits_of_floats_and_timestamps() -> None:
+    # found by the property tests of augment(): a range spanning the whole float or Timestamp
+    # scale overflowed, and GX reads date bounds at microsecond precision
+    frame = pd.DataFrame({
+        "f": [0.0, 2.3e300, -1.797693e308, -2e-48],
+        "d": pd.to_datetime(["1677-09-21 00:12:43.145224193", "1970-01-01 00:00:00",
+                             "2262-04-11 23:47:16.854775806", "2000-01-01 00:00:00.000000999"],
+                            format="ISO8601"),
+    })
+    score = Validity().score(frame, frame.copy())
+    assert score.value == 1.0, score.details["failed"]
+    nanos = frame.assign(d=pd.to_datetime(["2020-01-01 00:00:00.000000001"] * 2
+                                          + ["2020-01-02 00:00:00.000000999"] * 2))
+    assert Validity().score(nanos, nanos.copy()).value == 1.0

@@ -728,7 +728,10 @@ class _Column:
                 edges = np.arange(lo - 0.5, hi + 1.5)
             else:
                 n_bins = int(np.clip(np.sqrt(max(len(r_fin), 1)), 10, 40))
-                edges = np.linspace(lo, hi, n_bins + 1)
+                # a weighted mean of the ends, not lo + t * (hi - lo): hi - lo overflows for
+                # values near the float limits, and NaN edges would break the histogram
+                t = np.linspace(0.0, 1.0, n_bins + 1)
+                edges = np.unique((1.0 - t) * lo + t * hi)
         r_counts = np.histogram(r_fin, bins=edges)[0] / n_r
         s_counts = np.histogram(s_fin, bins=edges)[0] / n_s
         return {

@@ -222,7 +222,12 @@ def _derive_specs(
         if not series.isna().any():
             specs.append(_spec("expect_column_values_to_not_be_null", name, mostly))
         if col.kind in (ColumnKind.NUMERICAL, ColumnKind.INTEGER, ColumnKind.DATETIME):
-            specs.append(_range_spec(series, col, range_tolerance, mostly))
+            bounds = _range_spec(series, col, range_tolerance, mostly)
+            if bounds is None:
+                skipped.append({"column": name, "check": "range",
+                                "why": "dates span all that a Timestamp can hold"})
+            else:
+                specs.append(bounds)
         elif col.kind is ColumnKind.CATEGORICAL:
             levels = pd.unique(np.asarray(series.dropna(), dtype=object))
             if len(levels) > max_levels:
@@ -239,15 +244,30 @@ def _derive_specs(
 
 def _range_spec(
     series: pd.Series, col: ColumnSchema, tolerance: float, mostly: float
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     present = series.dropna()
     if col.kind is ColumnKind.DATETIME:
         lo_ts, hi_ts = pd.Timestamp(present.min()), pd.Timestamp(present.max())
-        margin = (hi_ts - lo_ts) * tolerance
+        low: str | None = lo_ts.isoformat()
+        high: str | None = hi_ts.isoformat()
+        try:
+            # in integer nanoseconds (a Timedelta overflows for ranges over ~292 years), rounded
+            # out to whole microseconds, since GX parses the bounds at microsecond precision; an
+            # end that leaves what a Timestamp holds is left open
+            lo_ns, hi_ns = int(lo_ts.value), int(hi_ts.value)
+            margin = int((hi_ns - lo_ns) * tolerance)
+            lo_us, hi_us = (lo_ns - margin) // 1000, -((-(hi_ns + margin)) // 1000)
+            low = (pd.Timestamp(lo_us * 1000).isoformat()
+                   if lo_us * 1000 >= pd.Timestamp.min.value else None)
+            high = (pd.Timestamp(hi_us * 1000).isoformat()
+                    if hi_us * 1000 <= pd.Timestamp.max.value else None)
+        except (OverflowError, ValueError):
+            pass  # dates beyond nanosecond range: the observed range, without a margin
+        if low is None and high is None:
+            return None  # GX refuses a range open at both ends; there is nothing to check
         # ISO text keeps the suite JSON; GX compares a datetime column with it as a date
         return _spec("expect_column_values_to_be_between", col.name, mostly,
-                     min_value=(lo_ts - margin).isoformat(),
-                     max_value=(hi_ts + margin).isoformat())
+                     min_value=low, max_value=high)
     numbers = pd.to_numeric(present)
     lo, hi = _plain(numbers.min()), _plain(numbers.max())
     if tolerance > 0:
