@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -34,12 +34,17 @@ def make_mixed_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread_per_worker() -> None:
-    # pytest -n 2 runs two workers on two cores; a second torch thread per worker only
-    # oversubscribes them (a tiny VAE fit went from 0.7 s to 31 s on a busy 2-core machine).
+def _one_thread_per_worker() -> Iterator[None]:
+    # pytest -n 2 runs two workers on two cores; a second torch or OpenMP thread per worker
+    # only oversubscribes them (a tiny VAE fit went from 0.7 s to 31 s on a busy 2-core
+    # machine, and HistGradientBoosting's spinning OpenMP threads made validator tests 10x
+    # slower), so torch and every OpenMP/BLAS pool get one thread for the session.
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture(name="make_mixed_frame")

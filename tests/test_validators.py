@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 
 from synthaug.exceptions import DeviceError, InvalidDataError, InvalidParameterError
 from synthaug.validators import get_validator, list_validators
@@ -25,19 +24,6 @@ from synthaug.validators.privacy import DistanceToClosestRecord, ExactCopies
 FrameMaker = Callable[..., pd.DataFrame]
 
 MINE = ["fidelity.pair_trends", "fidelity.detection", "privacy.dcr", "privacy.exact_copies"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Run single-threaded: these tables are tiny, and on a shared 2-core machine OpenMP's
-    spinning threads (HistGradientBoosting, torch) made the tests 10x slower, not faster."""
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(torch_threads)
 
 
 def dependent_frame(n: int, seed: int) -> pd.DataFrame:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
-from threadpoolctl import threadpool_limits
 
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.validators import get_validator, list_validators
@@ -20,13 +18,6 @@ BIAS = {"bias.group_representation": GroupRepresentation,
         "bias.outcome_parity": OutcomeParity,
         "bias.downstream_fairness": DownstreamFairness}
 CTX = {"target": "y", "sensitive": ("sex", "group")}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Single-threaded: tiny tables, and OpenMP threads only spin on a shared 2-core machine."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 def people(n: int, seed: int, *, biased: bool = False) -> pd.DataFrame:

@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 import socket
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from threadpoolctl import threadpool_limits
 
 from synthaug.exceptions import (
     InvalidDataError,
@@ -41,18 +38,6 @@ MINE = {
     "fidelity.out_of_range": "lower",
     "fidelity.validity": "higher",
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tables on a shared machine: extra threads only spin."""
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(torch_threads)
 
 
 def gaussian(n: int, seed: int) -> pd.DataFrame:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 
 from synthaug import get_generator, registry
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
@@ -43,18 +42,6 @@ FrameMaker = Callable[..., pd.DataFrame]
 ATTACKS = ["privacy.mia_distance", "privacy.mia_density", "privacy.attribute_inference",
            "privacy.singling_out"]
 ALL = ["privacy.nndr", *ATTACKS]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Single-threaded: the tables are tiny and the machine is shared (see test_validators)."""
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(torch_threads)
 
 
 def frame(n: int, seed: int) -> pd.DataFrame:
