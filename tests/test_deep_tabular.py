@@ -73,6 +73,40 @@ def test_early_stopping_stops(name: str, frame: pd.DataFrame) -> None:
     assert gen.history_.epochs_run <= 10
 
 
+@pytest.mark.parametrize("name", DEEP)
+def test_epoch_callback_samples_midway_and_stops(name: str, frame: pd.DataFrame,
+                                                 tmp_path: Path) -> None:
+    seen: list[tuple[int, int, list[str]]] = []
+
+    def checkpoint(gen: Any, epoch: int, losses: dict[str, float]) -> bool:
+        # a user scoring quality on the way: sampling must not disturb the fit
+        rows = gen.sample(50, random_state=epoch)
+        seen.append((epoch, len(rows), sorted(losses)))
+        return epoch == 2
+
+    gen = small(name, epochs=10, epoch_callback=checkpoint).fit(frame)
+    assert [s[:2] for s in seen] == [(0, 50), (1, 50), (2, 50)]
+    assert seen[0][2] == sorted(gen.history_.losses[0])
+    assert gen.history_.epochs_run == 3 and gen.history_.stop_reason == "callback"
+    # sampling on the way changed nothing: the same stop without it gives the same model
+    quiet = small(name, epochs=10, epoch_callback=lambda g, e, losses: e == 2).fit(frame)
+    pd.testing.assert_frame_equal(gen.sample(200, random_state=5),
+                                  quiet.sample(200, random_state=5))
+    if name != "tabular.transformer":  # its learning-rate schedule spans all ``epochs``
+        # so a quality checkpoint at epoch 3 tells a user what ``epochs=3`` will give
+        plain = small(name, epochs=3).fit(frame)
+        pd.testing.assert_frame_equal(gen.sample(200, random_state=5),
+                                      plain.sample(200, random_state=5))
+    # the hook is not part of the saved model
+    loaded = type(gen).load(gen.save(tmp_path / "m"), device="cpu")
+    assert loaded.epoch_callback is None and loaded.history_.stop_reason == "callback"
+
+
+def test_epoch_callback_must_be_callable(frame: pd.DataFrame) -> None:
+    with pytest.raises(InvalidParameterError, match="epoch_callback"):
+        small("tabular.vae", epochs=1, epoch_callback="stop").fit(frame)
+
+
 def test_progress_bar_shows_loss_and_rate(frame: pd.DataFrame,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     small("tabular.vae", epochs=2, progress=True).fit(frame)
@@ -258,3 +292,4 @@ def test_saved_state_is_loadable_and_small(frame: pd.DataFrame, tmp_path: Path) 
     assert loaded.history_.epochs_run == 1
     pd.testing.assert_frame_equal(gen.sample(20, conditions={"work": "Self"}, random_state=4),
                                   loaded.sample(20, conditions={"work": "Self"}, random_state=4))
+

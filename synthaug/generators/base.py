@@ -51,6 +51,8 @@ class BaseGenerator(BaseEstimator):
     modality: ClassVar[str] = ""
     family: ClassVar[str] = ""
     tags: ClassVar[frozenset[str]] = frozenset()
+    #: parameters saved as ``None`` (run-time hooks such as callbacks: not JSON, not the model)
+    _unsaved_params: ClassVar[tuple[str, ...]] = ()
 
     device: str
     random_state: RandomState
@@ -100,7 +102,9 @@ class BaseGenerator(BaseEstimator):
         manifest = {
             "generator": self.name,
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
-            "params": self.get_params(deep=False),
+            # callables (progress hooks) cannot be stored and do not change the fitted model
+            "params": {k: None if k in self._unsaved_params else v
+                       for k, v in self.get_params(deep=False).items()},
             "versions": {
                 "synthaug": __version__,
                 "torch": torch.__version__,

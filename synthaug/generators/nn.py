@@ -299,6 +299,8 @@ class TrainingHistory:
     losses: list[dict[str, float]] = field(default_factory=list)
     epochs_run: int = 0
     stopped_early: bool = False
+    #: why training stopped before ``epochs``: ``"patience"``, ``"callback"`` or ``None``
+    stop_reason: str | None = None
     best_epoch: int = -1
     best_value: float = math.inf
     seconds: float = 0.0
@@ -309,6 +311,7 @@ class TrainingHistory:
             "losses": self.losses,
             "epochs_run": self.epochs_run,
             "stopped_early": self.stopped_early,
+            "stop_reason": self.stop_reason,
             "best_epoch": self.best_epoch,
             "best_value": None if math.isinf(self.best_value) else self.best_value,
             "seconds": self.seconds,
@@ -326,6 +329,7 @@ def run_epochs(
     evaluate: Callable[[], Mapping[str, torch.Tensor]] | None = None,
     on_improve: Callable[[], None] | None = None,
     on_epoch_start: Callable[[int], object] | None = None,
+    on_epoch_end: Callable[[int, Mapping[str, float]], object] | None = None,
     progress: bool | None = None,
     desc: str = "fit",
 ) -> TrainingHistory:
@@ -351,6 +355,9 @@ def run_epochs(
         Called when ``monitor`` improves (to keep the best weights, say).
     on_epoch_start : callable, optional
         Called with the epoch number before its first step (to draw a new permutation, say).
+    on_epoch_end : callable, optional
+        Called with the epoch number and its host-side loss record after the epoch's one sync;
+        a truthy return stops training (``stopped_early`` is then set).
     progress : bool or None
         Show a tqdm bar with the losses, rows/s and ETA (see
         :func:`synthaug.utils.progress.progress_enabled` for ``None``).
@@ -395,21 +402,22 @@ def run_epochs(
             history.epochs_run = epoch + 1
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()}, refresh=False)
             current = record.get(monitor, math.nan)
-            if not math.isfinite(current):
-                continue
-            if current < history.best_value - IMPROVEMENT_TOLERANCE * max(
-                1.0, abs(history.best_value) if math.isfinite(history.best_value) else 1.0
-            ):
-                history.best_value = current
-                history.best_epoch = epoch
-                stale = 0
-                if on_improve is not None:
-                    on_improve()
-            else:
-                stale += 1
-                if patience is not None and stale >= patience:
-                    history.stopped_early = True
-                    break
+            if math.isfinite(current):
+                best = history.best_value
+                margin = IMPROVEMENT_TOLERANCE * max(1.0, abs(best) if math.isfinite(best) else 1.0)
+                if current < best - margin:
+                    history.best_value, history.best_epoch, stale = current, epoch, 0
+                    if on_improve is not None:
+                        on_improve()
+                else:
+                    stale += 1
+            if on_epoch_end is not None and on_epoch_end(epoch, record):
+                # the caller wants these weights: no going back to the best epoch's
+                history.stopped_early, history.stop_reason = True, "callback"
+                break
+            if patience is not None and stale >= patience:
+                history.stopped_early, history.stop_reason = True, "patience"
+                break
     history.seconds = time.perf_counter() - started
     return history
 

@@ -49,6 +49,9 @@ __all__ = ["CodecSpan", "SpanCodec", "TorchTabularGenerator"]
 #: rows generated per forward pass when sampling; bounds device memory for any ``n``
 SAMPLE_CHUNK_ROWS = 65_536
 
+#: ``epoch_callback(generator, epoch, losses)``: called after every epoch; truthy stops the fit
+EpochCallback = Callable[["TorchTabularGenerator", int, dict[str, float]], object]
+
 #: marks the grouped "other" slot of a capped categorical in ``pos_to_code``
 _OTHER = -2.0
 
@@ -469,9 +472,10 @@ class TorchTabularGenerator(TabularGenerator):
     :meth:`_generate`.
 
     Common parameters: ``epochs``, ``batch_size``, ``learning_rate``, ``device="auto"``,
-    ``random_state``, ``progress=None``, ``early_stopping_patience``, ``compile=False`` and
-    ``bf16=False``.  Fitted state: ``modules_`` (name -> ``nn.Module`` on ``device_``),
-    ``arch_`` (the sizes that rebuild them), ``history_`` (:class:`TrainingHistory`).
+    ``random_state``, ``progress=None``, ``early_stopping_patience``, ``compile=False``,
+    ``bf16=False`` and ``epoch_callback=None``.  Fitted state: ``modules_`` (name ->
+    ``nn.Module`` on ``device_``), ``arch_`` (the sizes that rebuild them), ``history_``
+    (:class:`TrainingHistory`).
 
     Examples
     --------
@@ -487,6 +491,7 @@ class TorchTabularGenerator(TabularGenerator):
 
     #: whether early stopping restores the weights of the best epoch
     _restore_best: ClassVar[bool] = True
+    _unsaved_params: ClassVar[tuple[str, ...]] = ("epoch_callback",)
 
     epochs: int
     batch_size: int
@@ -495,6 +500,7 @@ class TorchTabularGenerator(TabularGenerator):
     compile: bool
     bf16: bool
     progress: bool | None
+    epoch_callback: EpochCallback | None
 
     # -- parameters ----------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -515,6 +521,11 @@ class TorchTabularGenerator(TabularGenerator):
                 raise InvalidParameterError(
                     f"{flag} must be True or False, got {getattr(self, flag)!r}."
                 )
+        if self.epoch_callback is not None and not callable(self.epoch_callback):
+            raise InvalidParameterError(
+                f"epoch_callback must be None or a callable (generator, epoch, losses) -> bool, "
+                f"got {self.epoch_callback!r}."
+            )
         if self.progress is not None and not isinstance(self.progress, bool):
             raise InvalidParameterError(f"progress must be None, True or False, got "
                                         f"{self.progress!r}.")
@@ -576,6 +587,14 @@ class TorchTabularGenerator(TabularGenerator):
             for name, module in self.modules_.items():
                 best[name] = {k: v.detach().clone() for k, v in module.state_dict().items()}
 
+        def epoch_end(epoch: int, losses: Mapping[str, float]) -> bool:
+            if self.epoch_callback is None:
+                return False
+            stop = bool(self.epoch_callback(self, epoch, dict(losses)))
+            for module in self.modules_.values():  # the callback may have sampled (eval mode)
+                module.train()
+            return stop
+
         patience = self.early_stopping_patience
         history = run_epochs(
             step,
@@ -587,10 +606,13 @@ class TorchTabularGenerator(TabularGenerator):
             evaluate=evaluate,
             on_improve=keep_best if patience is not None and self._restore_best else None,
             on_epoch_start=on_epoch_start,
+            on_epoch_end=epoch_end if self.epoch_callback is not None else None,
             progress=self.progress,
             desc=self.name or type(self).__name__,
         )
-        if best and history.best_epoch < history.epochs_run - 1:
+        if best and history.best_epoch < history.epochs_run - 1 and (
+            history.stop_reason != "callback"
+        ):
             # the last epoch was not the best one: go back to the best weights
             for name, module in self.modules_.items():
                 module.load_state_dict(best[name])
@@ -640,6 +662,7 @@ class TorchTabularGenerator(TabularGenerator):
             losses=list(history.get("losses", [])),
             epochs_run=int(history.get("epochs_run", 0)),
             stopped_early=bool(history.get("stopped_early", False)),
+            stop_reason=history.get("stop_reason"),
             best_epoch=int(history.get("best_epoch", -1)),
             best_value=math.inf if best is None else float(best),
             seconds=float(history.get("seconds", 0.0)),

@@ -44,6 +44,7 @@ from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import register_generator
 from synthaug.generators.nn import MLP, EpochBatcher, TrainingHistory, autocast
 from synthaug.generators.tabular.torch_base import (
+    EpochCallback,
     SpanCodec,
     TorchTabularGenerator,
     check_choice,
@@ -136,6 +137,11 @@ class TVAEGenerator(TorchTabularGenerator):
         Seeds the fit; same seed and device give the same model.
     progress : bool or None, default=None
         Progress bar with loss, rows/s and ETA (``None``: when stderr is a terminal).
+    epoch_callback : callable or None, default=None
+        ``epoch_callback(generator, epoch, losses)`` after every epoch (``losses``: that
+        epoch's mean losses on the host).  It may sample from ``generator`` (to score quality
+        on the way, say); a truthy return stops training and keeps the current weights.  Not
+        saved with the model.
 
     Attributes
     ----------
@@ -181,6 +187,7 @@ class TVAEGenerator(TorchTabularGenerator):
         bf16: bool = False,
         random_state: RandomState = None,
         progress: bool | None = None,
+        epoch_callback: EpochCallback | None = None,
     ) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
@@ -199,6 +206,7 @@ class TVAEGenerator(TorchTabularGenerator):
         self.bf16 = bf16
         self.random_state = random_state
         self.progress = progress
+        self.epoch_callback = epoch_callback
 
     def _check_params(self) -> None:
         super()._check_params()
