@@ -50,12 +50,19 @@ DEEP = {"tabular.vae", "tabular.gan", "tabular.transformer", "sdv.ctgan", "sdv.t
 
 
 # -- models ------------------------------------------------------------------------------------
-def make_model(name: str, epochs: int, seed: int, device: str) -> Any:
+def make_model(name: str, epochs: int, seed: int, device: str, **extra: Any) -> Any:
     """synthaug's generators and SDV's (through synthaug's sdv.* adapters) built the same way."""
-    params: dict[str, Any] = {"random_state": seed, "device": device}
+    params: dict[str, Any] = {"random_state": seed, "device": device, **extra}
     if name in DEEP:
         params["epochs"] = epochs
     return get_generator(name, **params)
+
+
+def adult_split() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adult's fixed 39,073 / 9,769 train / holdout split (stratified on income, seed 42)."""
+    data = load_adult()
+    train, holdout = train_test_split(data, test_size=0.2, stratify=data[TARGET], random_state=42)
+    return train.reset_index(drop=True), holdout.reset_index(drop=True)
 
 
 # -- metrics -----------------------------------------------------------------------------------
@@ -156,6 +163,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-per-epoch", action="store_true")
+    parser.add_argument("--section", default="tabular",
+                        help="RESULTS.md section to write (keeps other runs' tables)")
     args = parser.parse_args()
     pin_threads(args.threads)
     from synthaug.utils.device import resolve_device
@@ -167,9 +176,7 @@ def main() -> None:
               if m in available and (sdv_ok or not m.startswith("sdv."))]
     skipped = sorted(set(args.models.split(",")) - set(models))
     before = machine()
-    data = load_adult()
-    train, holdout = train_test_split(data, test_size=0.2, stratify=data[TARGET], random_state=42)
-    train, holdout = train.reset_index(drop=True), holdout.reset_index(drop=True)
+    train, holdout = adult_split()
     trtr = tstr(train, holdout, 0)
     print(f"train {len(train)}, holdout {len(holdout)}; TRTR {trtr}", flush=True)
 
@@ -182,7 +189,7 @@ def main() -> None:
     epoch_s = {} if args.no_per_epoch else {m: per_epoch(m, train, args.epochs, device)
                                              for m in models}
     after = machine()
-    write_section("tabular", render(results, epoch_s, trtr, args, before, after, device, skipped))
+    write_section(args.section, render(results, epoch_s, trtr, args, before, after, device, skipped))
 
 
 def _fmt(values: list[float], fmt: str) -> str:
@@ -216,7 +223,7 @@ def render(results: dict[str, list[dict[str, float]]], epoch_s: dict[str, float 
     contended = max(before["loadavg"], after["loadavg"]) > (before["cpu_cores"] or 1)
     per_epoch_note = ("not measured (--no-per-epoch)" if args.no_per_epoch else
                       f"from seed 0 fitted at {args.epochs // 2} and {args.epochs} epochs")
-    return f"""## Tabular generators on Adult vs SDV (issue 3)
+    return f"""## Tabular generators on Adult vs SDV: {args.epochs} epochs, {device} (issue 3)
 
 Command: `{command_line()}`; {before['date']}; device {device} (GPU: {before['gpu']}),
 {before['cpu_cores']} CPU cores, {before['torch_threads']} torch threads; Python
