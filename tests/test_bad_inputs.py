@@ -433,6 +433,12 @@ BAD_TABLES: list[tuple[str, Any, str]] = [
     ("bytes", pd.DataFrame({"b": [b"a", b"b"]}), r"'b'.*bytes"),
     ("periods", pd.DataFrame({"p": pd.period_range("2020-01", periods=3, freq="M")}),
      r"'p'.*Period"),
+    ("timestamps as objects",
+     pd.DataFrame({"d": pd.Series([pd.Timestamp("2020-01-01")] * 3, dtype=object)}),
+     r"'d'\] holds Timestamp objects.*pd.to_datetime\(df\['d'\]\)"),
+    ("interval categories",
+     pd.DataFrame({"i": pd.cut([1, 5, 9], bins=[0, 4, 10])}),
+     r"'i'\] is a category column with interval levels.*astype\(str\)"),
 ]
 
 

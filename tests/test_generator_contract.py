@@ -82,6 +82,25 @@ def test_save_load_round_trip(name: str, mixed_frame: pd.DataFrame, tmp_path: Pa
     assert type(via_base) is type(gen)
 
 
+def test_category_levels_of_time_types_survive_save(name: str, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    days = pd.to_datetime(["2020-01-01", "2021-06-30 12:00:01.000000001"], format="ISO8601")
+    days = days.tz_localize("UTC")
+    frame = pd.DataFrame({
+        "when": pd.Categorical(rng.choice(days, 120)),
+        "month": pd.Categorical(rng.choice(pd.period_range("2020-01", periods=3, freq="M"), 120)),
+        "wait": pd.Categorical(rng.choice(pd.to_timedelta([1, 2, 3], unit="h"), 120)),
+        "x": rng.normal(size=120),
+    })
+    gen = fitted(name, frame)
+    loaded = type(gen).load(gen.save(tmp_path / "model"), device="cpu")
+    out = loaded.sample(40, conditions={"when": days[1]}, random_state=1)
+    assert out.dtypes.to_dict() == frame.dtypes.to_dict()
+    assert (out["when"] == days[1]).all()
+    assert set(out["month"]) <= set(frame["month"]) and set(out["wait"]) <= set(frame["wait"])
+    pd.testing.assert_frame_equal(gen.sample(30, random_state=2), loaded.sample(30, random_state=2))
+
+
 def test_saved_model_holds_no_training_rows(
     name: str, mixed_frame: pd.DataFrame, tmp_path: Path
 ) -> None:

@@ -88,6 +88,8 @@ class ColumnSchema:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["kind"] = self.kind.value
+        if self.categories and _time_levels(self.categories_dtype):
+            out["categories"] = _time_levels_to_json(self.categories, str(self.categories_dtype))
         return out
 
     @classmethod
@@ -95,7 +97,34 @@ class ColumnSchema:
         out = {**data, "kind": ColumnKind(data["kind"])}
         if out.get("range_ns") is not None:  # a JSON list
             out["range_ns"] = tuple(int(v) for v in out["range_ns"])
+        if out.get("categories") and _time_levels(out.get("categories_dtype")):
+            out["categories"] = _time_levels_from_json(out["categories"], out["categories_dtype"])
         return cls(**out)
+
+
+# JSON has no timestamps: category levels of time types are saved as exact integers in their
+# dtype's unit (datetimes and timedeltas; UTC for time-zone-aware ones) or as text (periods).
+def _time_levels(dtype: str | None) -> bool:
+    """Whether a category column's levels are datetimes, timedeltas or periods."""
+    return bool(dtype) and str(dtype).startswith(("datetime64", "timedelta64", "period"))
+
+
+def _time_levels_to_json(levels: list[Any], dtype: str) -> list[Any]:
+    index = pd.Index(levels, dtype=dtype)
+    if isinstance(index, pd.PeriodIndex):
+        return [str(p) for p in index]
+    return [int(v) for v in index.asi8]
+
+
+def _time_levels_from_json(values: list[Any], dtype: str) -> list[Any]:
+    kind = pd.api.types.pandas_dtype(dtype)
+    if isinstance(kind, pd.PeriodDtype):
+        return pd.Index(values, dtype=kind).tolist()
+    ints = np.asarray(values, dtype=np.int64)
+    if isinstance(kind, pd.DatetimeTZDtype):
+        utc = pd.DatetimeIndex(ints.view(f"datetime64[{kind.unit}]")).tz_localize("UTC")
+        return utc.tz_convert(kind.tz).tolist()
+    return pd.Index(ints.view(np.dtype(str(kind)))).tolist()  # numpy datetime64 / timedelta64
 
 
 @dataclass(frozen=True)
@@ -259,6 +288,16 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
     n = len(series)
     base: dict[str, Any] = {"name": name, "dtype": str(dtype), "missing_rate": missing}
     if isinstance(dtype, pd.CategoricalDtype):
+        levels_dtype = str(dtype.categories.dtype)
+        if not _time_levels(levels_dtype) and not all(
+            isinstance(_plain(c), (str, int, float, bool)) for c in dtype.categories
+        ):
+            raise InvalidDataError(
+                f"{what}[{name!r}] is a category column with "
+                f"{pd.api.types.infer_dtype(dtype.categories)} levels ({levels_dtype}), which "
+                f"a saved model cannot hold. Make the levels text, for example with "
+                f"df[{name!r}] = df[{name!r}].astype(str)."
+            )
         return ColumnSchema(
             # an all-missing categorical keeps its levels, so samples keep its dtype
             kind=ColumnKind.EMPTY if missing == 1.0 else ColumnKind.CATEGORICAL,
@@ -315,6 +354,13 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
         return _numeric_column(numbers_, name, what, base, allow_identifier=False,
                                exact_integers=True)
     shown = ", ".join(sorted(kinds))
+    if len(kinds) == 1:  # one type, just not one synthaug models inside an object column
+        dates = kinds & {"Timestamp", "datetime", "date", "datetime64"}
+        fix = f"pd.to_datetime(df[{name!r}])" if dates else f"df[{name!r}].astype(str)"
+        raise InvalidDataError(
+            f"{what}[{name!r}] holds {shown} objects in an object column, which synthaug "
+            f"cannot model as they are. Convert it, for example with df[{name!r}] = {fix}."
+        )
     raise InvalidDataError(
         f"{what}[{name!r}] mixes values of types {shown}. Give each column one type, for "
         f"example with df[{name!r}] = df[{name!r}].astype(str) to treat it as categories."
