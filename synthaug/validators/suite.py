@@ -335,7 +335,8 @@ class Suite:
         suites = builtin_suites()
         if path.parent == Path(".") and stem in suites:
             file = suites[stem]
-            source = str(file)
+            # the install path says nothing portable (and leaks a home folder into reports)
+            source = f"validators/{file.name} (built into synthaug)"
             return cls(loads_toml(file.read_text(encoding="utf-8"), SuiteSpec, source=source),
                        source=source)
         if path.parent != Path(".") or path.suffix:
