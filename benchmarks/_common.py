@@ -89,5 +89,17 @@ def write_section(name: str, body: str) -> None:
     os.replace(tmp, RESULTS)
 
 
+def mean_sd(values: list[float], fmt: str) -> str:
+    """``"mean ± sd"`` of the finite ``values`` (one value alone, "—" for none)."""
+    import statistics
+
+    values = [v for v in values if v == v]
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(statistics.fmean(values))} ± {fmt.format(statistics.stdev(values))}"
+
+
 def command_line() -> str:
     return "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])

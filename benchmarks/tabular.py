@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import statistics
 import sys
 import time
 from typing import Any
@@ -31,6 +30,7 @@ from _common import (
     command_line,
     current_peak_rss_mib,
     machine,
+    mean_sd,
     pin_threads,
     reset_peak_rss,
     write_section,
@@ -192,15 +192,6 @@ def main() -> None:
     write_section(args.section, render(results, epoch_s, trtr, args, before, after, device, skipped))
 
 
-def _fmt(values: list[float], fmt: str) -> str:
-    values = [v for v in values if v == v]
-    if not values:
-        return "—"
-    if len(values) == 1:
-        return fmt.format(values[0])
-    return f"{fmt.format(statistics.fmean(values))} ± {fmt.format(statistics.stdev(values))}"
-
-
 def render(results: dict[str, list[dict[str, float]]], epoch_s: dict[str, float | None],
            trtr: dict[str, float], args: argparse.Namespace, before: dict[str, Any],
            after: dict[str, Any], device: str, skipped: list[str]) -> str:
@@ -216,7 +207,7 @@ def render(results: dict[str, list[dict[str, float]]], epoch_s: dict[str, float 
     lines = [head, "|" + "---|" * (len(cols) + 3)]
     for name, rows in results.items():
         ep = epoch_s.get(name)
-        cells = [_fmt([r.get(k, float("nan")) for r in rows], f) for k, _, f in cols]
+        cells = [mean_sd([r.get(k, float("nan")) for r in rows], f) for k, _, f in cols]
         epochs = str(args.epochs) if name in DEEP else "—"
         lines.append(f"| {name} | {epochs} | {'—' if ep is None else f'{ep:.2f}'} | "
                      + " | ".join(cells) + " |")

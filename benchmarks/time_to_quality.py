@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(__file__))
 
 import pandas as pd
-from _common import command_line, machine, pin_threads, write_section
+from _common import command_line, machine, mean_sd, pin_threads, write_section
 from tabular import adult_split, make_model, own_scores, sdmetrics_quality
 
 PAIRS = {"tabular.gan": "sdv.ctgan", "tabular.vae": "sdv.tvae"}
@@ -133,15 +133,6 @@ def plot(results: dict[str, dict[str, Any]], device: str) -> None:
     plt.close(fig)
 
 
-def _mean_sd(values: list[float], fmt: str) -> str:
-    values = [v for v in values if v == v]
-    if not values:
-        return "—"
-    if len(values) == 1:
-        return fmt.format(values[0])
-    return f"{fmt.format(statistics.fmean(values))} ± {fmt.format(statistics.stdev(values))}"
-
-
 def render(results: dict[str, dict[str, Any]], args: argparse.Namespace,
            before: dict[str, Any], after: dict[str, Any], device: str) -> str:
     rows = ["| synthaug model | SDV model | target quality (SDV at its epochs) | SDV fit s | "
@@ -158,12 +149,12 @@ def render(results: dict[str, dict[str, Any]], args: argparse.Namespace,
         rows.append(
             f"| {ours} | {PAIRS[ours]} | {ref['quality']:.3f} ({res['ref_epochs']} epochs) | "
             f"{ref['fit_s']:.0f} | {res['anchor_s_per_epoch']:.2f} | "
-            f"{_mean_sd([h[1] for h in hits], '{:.0f}')} | "
-            f"{_mean_sd([float(h[0]) for h in hits], '{:.0f}')} | "
-            f"{_mean_sd([r['s_per_epoch'] for r in runs], '{:.2f}')} | "
-            f"{_mean_sd([ref['fit_s'] / h[1] for h in hits], '{:.1f}x')} | {reached} | "
+            f"{mean_sd([h[1] for h in hits], '{:.0f}')} | "
+            f"{mean_sd([float(h[0]) for h in hits], '{:.0f}')} | "
+            f"{mean_sd([r['s_per_epoch'] for r in runs], '{:.2f}')} | "
+            f"{mean_sd([ref['fit_s'] / h[1] for h in hits], '{:.1f}x')} | {reached} | "
             f"{ref['closer_to_train']:.3f} / "
-            f"{_mean_sd([r['closer_to_train'] for r in runs], '{:.3f}')} |")
+            f"{mean_sd([r['closer_to_train'] for r in runs], '{:.3f}')} |")
     contended = max(before["loadavg"], after["loadavg"]) > (before["cpu_cores"] or 1)
     return f"""## Time to quality vs SDV (issue 3)
 
