@@ -1188,6 +1188,7 @@ margin-top:2rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border:1px solid #d9dde5;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td small{color:#5b6472}
 .gate{display:inline-block;padding:.4rem .9rem;border-radius:.3rem;font-weight:700;color:#fff}
 .gate.pass{background:#2e7d32}.gate.fail{background:#c62828}
 .status{font-weight:600}.status.pass{color:#2e7d32}.status.fail{color:#c62828}
@@ -1233,7 +1234,9 @@ def _render_html(report: SuiteReport) -> str:
     for c in report.checks:
         rows.append(
             "<tr>" + "".join([
-                f"<td>{e(c.id)}</td>", f"<td>{e(c.validator)}</td>",
+                # the validator only when the check's id differs: one long column, not two
+                f"<td>{e(c.id)}" + (f"<br><small>{e(c.validator)}</small>"
+                                     if c.validator != c.id else "") + "</td>",
                 f"<td class=\"num\">{e(_fmt(c.value))}</td>",
                 f"<td>{e(_fmt_interval(c.interval))}</td>",
                 f"<td>{e(c.threshold_text)}</td>", f"<td>{'yes' if c.gates else 'no'}</td>",
@@ -1241,7 +1244,7 @@ def _render_html(report: SuiteReport) -> str:
                 f"<td>{e(c.note or c.description)}</td>",
             ]) + "</tr>"
         )
-    table = ("<table><thead><tr><th>check</th><th>validator</th><th>value</th><th>interval</th>"
+    table = ("<table><thead><tr><th>check (validator)</th><th>value</th><th>interval</th>"
              "<th>threshold</th><th>gates</th><th>status</th><th>note</th></tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>")
     sections.append(_section("checks", "Checks", table))
