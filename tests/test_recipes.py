@@ -297,7 +297,11 @@ def test_cli_runs_lists_and_checks(tiny: TinyRun, capsys: pytest.CaptureFixture[
     args = parser.parse_args(["recipe", "run", str(tiny.recipe), "--out", str(tiny.out),
                               "--device", "cpu", "--no-progress", "--threads", "1"])
     assert args.func(args) == 0
-    assert "real + synthetic (1x)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "real + synthetic (1x)" in out
+    # nothing was validated again, and the CLI does not claim to have written those files
+    assert "kept validation.html, validation.json from the earlier run" in out
+    assert "run.json to" in out and "json, validation.html" not in out
     args = parser.parse_args(["recipe", "list"])
     assert args.func(args) == 0
     assert "adult-lowdata" in capsys.readouterr().out

@@ -26,12 +26,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(report)
     files = "results.json, report.md, gain.png, run.json"
     validation = report.info.get("validation")
+    kept = ""
     if validation:
-        files += ", " + ", ".join(validation.get("files", []))
         verdict = "passed" if validation.get("gate") else "FAILED"
         print(f"validation suite {validation.get('suite')!r} on the generator's rows: "
               f"gate {verdict}")
-    print(f"wrote {files} to {report.info['out_dir']}")
+        if validation.get("resumed"):  # validated by an earlier invocation; not rewritten
+            kept = f"; kept {', '.join(validation.get('files', []))} from the earlier run"
+        else:
+            files += ", " + ", ".join(validation.get("files", []))
+    print(f"wrote {files} to {report.info['out_dir']}{kept}")
     return 0
 
 

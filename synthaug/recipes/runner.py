@@ -1149,7 +1149,7 @@ def _previous_validation(out_dir: Path) -> dict[str, Any] | None:
         return {"suite": data["suite"], "gate": data["gate"],
                 "failed": [c["id"] for c in checks if c.get("status") == "fail"],
                 "skipped": [c["id"] for c in checks if c.get("status") == "skipped"],
-                "files": list(VALIDATION_FILES)}
+                "files": list(VALIDATION_FILES), "resumed": True}
     except (ValueError, KeyError, TypeError):
         return None
 
