@@ -326,3 +326,12 @@ def test_sample_categorical_follows_the_softmax() -> None:
     assert freq[1] == 0  # a level of probability zero is never drawn
     again = sample_categorical(logits, torch.Generator().manual_seed(0))
     assert torch.equal(picks, again)
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_bf16_trains_and_samples_on_the_cpu(name: str, frame: pd.DataFrame) -> None:
+    # bf16 autocast exists on the CPU too; tests/test_gpu.py covers CUDA
+    gen = small(name, epochs=1, bf16=True).fit(frame)
+    assert all(np.isfinite(v) for epoch in gen.history_.losses for v in epoch.values())
+    out = gen.sample(300, random_state=0)
+    assert len(out) == 300 and out.dtypes.to_dict() == frame.dtypes.to_dict()

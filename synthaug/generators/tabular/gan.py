@@ -108,7 +108,10 @@ def _linear_over_parts(parts: list[torch.Tensor], weight: torch.Tensor, bias: to
     acc: torch.Tensor | None = None
     for part in parts:  # parts[0] fills the last columns, the newest part the first ones
         piece = weight[:, stop - part.shape[1] : stop].T
-        acc = torch.addmm(bias, part, piece) if acc is None else acc.addmm_(part, piece)
+        if acc is None:
+            acc = torch.addmm(bias, part, piece)
+        else:  # in place, so no autocast: match the first product's dtype (bf16 under autocast)
+            acc.addmm_(part.to(acc.dtype), piece.to(acc.dtype))
         stop -= part.shape[1]
     return cast(torch.Tensor, acc)
 
