@@ -17,7 +17,7 @@ from synthaug._version import __version__
 from synthaug.data.io import read_table
 from synthaug.exceptions import InvalidParameterError, SynthaugError
 from synthaug.recipes.cli import add_recipe_parser
-from synthaug.utils.serialization import atomic_path
+from synthaug.utils.files import atomic_file, check_distinct_outputs, check_output_file
 from synthaug.validators.cli import add_validate_parser
 
 __all__ = ["main"]
@@ -26,7 +26,16 @@ def _check_out(path: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise InvalidParameterError(f"--out {path!r}: use a .parquet or .csv file name.")
+    check_output_file(path, what="--out")
     return suffix
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every output path checked before any work: usable, and no two the same file."""
+    _check_out(args.out)
+    if args.report:
+        check_output_file(args.report, what="--report")
+    check_distinct_outputs([("--out", args.out), ("--report", args.report)])
 
 
 def _write_outputs(frame: pd.DataFrame, path: str, report_json: str | None,
@@ -35,13 +44,13 @@ def _write_outputs(frame: pd.DataFrame, path: str, report_json: str | None,
     suffix = _check_out(path)
     try:
         with ExitStack() as stack:  # no half-written output if anything fails
-            tmp = stack.enter_context(atomic_path(Path(path)))
+            tmp = stack.enter_context(atomic_file(Path(path)))
             if suffix == ".parquet":
                 frame.to_parquet(tmp, index=False)
             else:
                 frame.to_csv(tmp, index=False)
             if report_path and report_json is not None:
-                stack.enter_context(atomic_path(Path(report_path))).write_text(report_json)
+                stack.enter_context(atomic_file(Path(report_path))).write_text(report_json)
     except OSError as exc:
         raise InvalidParameterError(
             f"could not write {path!r}{f' and {report_path!r}' if report_path else ''}: {exc}. "
@@ -81,7 +90,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_augment(args: argparse.Namespace) -> int:
     from synthaug.api import augment
 
-    _check_out(args.out)  # before any work
+    _check_outputs(args)  # before any work
     data = read_table(args.input)
     out, report = augment(
         data,

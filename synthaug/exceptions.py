@@ -25,6 +25,7 @@ __all__ = [
     "SynthaugError",
     "SynthaugWarning",
     "UnknownComponentError",
+    "UnsafeOutputError",
     "ValidationFailedError",
 ]
 
@@ -46,6 +47,13 @@ class InsufficientDataError(InvalidDataError):
 
 class InvalidParameterError(SynthaugError, ValueError):
     """A parameter (of an estimator, a call or a spec file) has a value that cannot work."""
+
+
+class UnsafeOutputError(InvalidParameterError):
+    """An output path holds something synthaug did not write (a directory, a foreign folder).
+
+    synthaug never deletes or replaces what it did not write; the message names the path.
+    """
 
 
 class NotFittedError(SynthaugError, _SklearnNotFittedError):

@@ -17,7 +17,8 @@ from typing import Any
 
 from synthaug.exceptions import InvalidParameterError
 from synthaug.recipes.stats import Interval, Verdict, mean_interval, paired_difference, verdict
-from synthaug.utils.serialization import atomic_path, to_jsonable
+from synthaug.utils.files import atomic_file
+from synthaug.utils.serialization import to_jsonable
 
 __all__ = ["ArmSummary", "GainReport"]
 
@@ -368,7 +369,7 @@ class GainReport:
         fig.suptitle(f"{self.recipe}: {len(self.seeds)} seeds")
         fig.tight_layout()
         target = Path(path)
-        with atomic_path(target) as tmp:
+        with atomic_file(target) as tmp:
             fig.savefig(tmp, format="png")
         return target
 
@@ -423,9 +424,9 @@ class GainReport:
         folder.mkdir(parents=True, exist_ok=True)
         plot = self.plot(folder / "gain.png")
         paths = {"plot": plot, "json": folder / "results.json", "markdown": folder / "report.md"}
-        with atomic_path(paths["json"]) as tmp:
+        with atomic_file(paths["json"]) as tmp:
             tmp.write_text(self.to_json())
-        with atomic_path(paths["markdown"]) as tmp:
+        with atomic_file(paths["markdown"]) as tmp:
             tmp.write_text(self.to_markdown(plot=plot.name))
         return paths
 

@@ -64,8 +64,9 @@ from synthaug.recipes.models import (
 from synthaug.recipes.report import GainReport
 from synthaug.recipes.validation import VALIDATION_FILES, load_suite, validate_generator
 from synthaug.utils.device import resolve_device
+from synthaug.utils.files import atomic_file
 from synthaug.utils.progress import progress_bar
-from synthaug.utils.serialization import atomic_path, to_jsonable
+from synthaug.utils.serialization import to_jsonable
 from synthaug.validators.suite import Suite
 
 __all__ = [
@@ -957,7 +958,7 @@ class _RunFolder:
         return data
 
     def write(self, arm: Arm, seed: int, result: Mapping[str, Any]) -> None:
-        with atomic_path(self.result_path(arm, seed)) as tmp:
+        with atomic_file(self.result_path(arm, seed)) as tmp:
             tmp.write_text(json.dumps(to_jsonable(result), indent=1, allow_nan=False))
 
     def check_resumable(self) -> None:
@@ -1028,7 +1029,7 @@ class _RunFolder:
             },
         }
         record.update(extra)
-        with atomic_path(self.path / "run.json") as tmp:
+        with atomic_file(self.path / "run.json") as tmp:
             tmp.write_text(json.dumps(to_jsonable(record), indent=2, allow_nan=False))
 
 

@@ -2,8 +2,10 @@
 
 Loading a model never runs code: the manifest and state are JSON, the tensors are safetensors,
 and the class is looked up by registry name, never imported from a path written in the file.
-The folder is written under a temporary name and renamed into place when complete, so a
-crash or a bad value never leaves half a model behind.
+The folder is written under a temporary name, fsynced and renamed into place when complete
+(:func:`synthaug.utils.files.atomic_folder`), so a crash or a bad value never leaves half a
+model behind; an existing path is replaced only when it is a synthaug model folder, and the
+old model stays in place until the new one is complete.
 """
 
 from __future__ import annotations
@@ -12,10 +14,7 @@ import hashlib
 import json
 import math
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from synthaug.exceptions import ModelFormatError
+from synthaug.exceptions import InvalidParameterError, ModelFormatError
+from synthaug.utils.files import atomic_folder
 
 __all__ = [
     "FORMAT_VERSION",
-    "atomic_path",
+    "model_folder_problem",
     "read_model_folder",
     "to_jsonable",
     "write_model_folder",
@@ -38,6 +38,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 STATE = "state.json"
 WEIGHTS = "weights.safetensors"
+#: every file a model folder holds; a folder with anything else is not synthaug's to replace
+MODEL_FILES = frozenset({MANIFEST, STATE, WEIGHTS})
 
 
 def to_jsonable(value: Any) -> Any:
@@ -55,28 +57,6 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-@contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary sibling path; on success move it onto ``target`` (file or folder).
-
-    On error the temporary path is removed and ``target`` is left as it was.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    tmp = tmp_dir / target.name
-    try:
-        yield tmp
-        if target.is_dir() and not target.is_symlink():
-            backup = tmp_dir / (target.name + ".old")
-            os.replace(target, backup)
-            os.replace(tmp, target)
-        else:
-            os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -85,23 +65,55 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def model_folder_problem(path: Path) -> str | None:
+    """Why ``path`` is not a synthaug model folder that a save may replace (None: it is one)."""
+    foreign = sorted(p.name for p in path.iterdir() if p.name not in MODEL_FILES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        return f"it holds files a synthaug model folder does not ({shown})"
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError, RecursionError):
+        return f"it has no readable {MANIFEST}, so it is not a synthaug model folder"
+    if not isinstance(manifest, dict) or "generator" not in manifest:
+        return f"its {MANIFEST} is not a synthaug model manifest"
+    return None
+
+
 def write_model_folder(
     path: str | os.PathLike[str],
     manifest: Mapping[str, Any],
     state: Mapping[str, Any],
     tensors: Mapping[str, torch.Tensor],
 ) -> Path:
-    """Write a model folder atomically and return its path."""
+    """Write a model folder atomically and return its path.
+
+    Raises
+    ------
+    UnsafeOutputError
+        When ``path`` exists and is not a synthaug model folder (or an empty folder).
+    InvalidParameterError
+        When the folder cannot be written (a full disk, no permission); nothing is left behind
+        and a model already at ``path`` is kept.
+    """
     path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.mkdir()
-        cpu_tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-        save_file(cpu_tensors, str(tmp / WEIGHTS))
-        (tmp / STATE).write_text(json.dumps(to_jsonable(state), allow_nan=False))
-        full = dict(manifest)
-        full["format_version"] = FORMAT_VERSION
-        full["files"] = {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)}
-        (tmp / MANIFEST).write_text(json.dumps(to_jsonable(full), indent=2, allow_nan=False))
+    # JSON first: a value that cannot be stored fails before anything touches the disk
+    state_text = json.dumps(to_jsonable(state), allow_nan=False)
+    try:
+        with atomic_folder(path, replaceable=model_folder_problem, what="model folder") as tmp:
+            cpu_tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+            save_file(cpu_tensors, str(tmp / WEIGHTS))
+            (tmp / STATE).write_text(state_text)
+            full = dict(manifest)
+            full["format_version"] = FORMAT_VERSION
+            full["files"] = {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)}
+            (tmp / MANIFEST).write_text(json.dumps(to_jsonable(full), indent=2,
+                                                   allow_nan=False))
+    except (OSError, SafetensorError) as exc:
+        raise InvalidParameterError(
+            f"could not save the model to {str(path)!r} ({exc}); nothing was written and any "
+            "model already there is unchanged. Check free space and permissions."
+        ) from None
     return path
 
 
@@ -117,13 +129,16 @@ def read_model_folder(
         raise ModelFormatError(f"{path} has no {MANIFEST}; it is not a synthaug model folder.")
     try:
         manifest = json.loads(manifest_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFormatError(f"{manifest_path} is not valid JSON ({exc}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelFormatError(f"{manifest_path} is not valid JSON ({_brief(exc)}).") from None
     if not isinstance(manifest, dict):
         raise ModelFormatError(f"{manifest_path} must hold a JSON object.")
     version = manifest.get("format_version")
-    if not isinstance(version, int):
-        raise ModelFormatError(f"{manifest_path} has no integer 'format_version'.")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFormatError(
+            f"{manifest_path} has format_version {version!r}; a model folder's format_version "
+            "is a positive integer. The folder is damaged or not a synthaug model."
+        )
     if version > FORMAT_VERSION:
         raise ModelFormatError(
             f"{path} was saved in model format {version}, newer than this synthaug reads "
@@ -144,6 +159,15 @@ def read_model_folder(
     try:
         state = json.loads((path / STATE).read_text())
         tensors = load_file(str(path / WEIGHTS), device=str(device))
-    except (json.JSONDecodeError, SafetensorError, OSError) as exc:
-        raise ModelFormatError(f"{path} could not be read ({exc}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, SafetensorError,
+            OSError) as exc:
+        raise ModelFormatError(f"{path} could not be read ({_brief(exc)}).") from None
+    if not isinstance(state, dict):
+        raise ModelFormatError(f"{path / STATE} must hold a JSON object; the folder is damaged.")
     return manifest, state, tensors
+
+
+def _brief(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to be a model file"
+    return str(exc)

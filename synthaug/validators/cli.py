@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from synthaug.exceptions import InvalidParameterError, SynthaugError
-from synthaug.utils.serialization import atomic_path
+from synthaug.utils.files import atomic_file, check_distinct_outputs, check_output_file
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "add_validate_parser", "main", "run_validate"]
 
@@ -84,9 +84,11 @@ def _outputs(args: argparse.Namespace) -> list[tuple[Path, Any]]:
                 f"{'.json' if fmt == 'json' else '.md'}."
             )
         outputs.append((Path(path), fmt))
-    seen = [p.resolve() for p, _ in outputs]
-    if len(set(seen)) != len(seen):
-        raise InvalidParameterError("two report options name the same file; give each its own.")
+    labels = ["--report"] * bool(args.report) + ["--json"] * bool(args.json_out) \
+        + ["--markdown"] * bool(args.markdown_out)
+    for label, (path, _) in zip(labels, outputs, strict=True):
+        check_output_file(path, what=label)
+    check_distinct_outputs(list(zip(labels, (p for p, _ in outputs), strict=True)))
     return outputs
 
 
@@ -112,7 +114,7 @@ def run_validate(args: argparse.Namespace) -> int:
     try:
         with ExitStack() as stack:  # every report complete, or none
             for path, text in texts:
-                stack.enter_context(atomic_path(path)).write_text(text, encoding="utf-8")
+                stack.enter_context(atomic_file(path)).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InvalidParameterError(
             f"could not write the report ({exc}). Check that the folder can be created and "

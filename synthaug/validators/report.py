@@ -51,7 +51,8 @@ import pandas as pd
 from synthaug._version import __version__
 from synthaug.data.schema import ColumnKind, TableSchema, as_frame
 from synthaug.exceptions import InvalidParameterError, ValidationFailedError
-from synthaug.utils.serialization import atomic_path, to_jsonable
+from synthaug.utils.files import atomic_file
+from synthaug.utils.serialization import to_jsonable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -430,7 +431,7 @@ def report_format(path: str | os.PathLike[str]) -> ReportFormat:
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` under a temporary name, renamed when complete."""
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
