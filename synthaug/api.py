@@ -14,11 +14,11 @@ import pandas as pd
 from sklearn.base import clone
 
 from synthaug.data.schema import as_frame
+from synthaug.data.tabular.prepare import has_comparable_columns
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator, get_generator
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.random import RandomState, check_random_state, spawn_seed
-from synthaug.validators._common import has_comparable_columns
 from synthaug.validators.report import SuiteReport
 from synthaug.validators.suite import Suite
 

@@ -74,16 +74,21 @@ def _parse_conditions(items: Sequence[str] | None) -> dict[str, Any] | None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    def first_line(obj: object) -> str:
+        doc = (getattr(obj, "__doc__", None) or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
     print("generators:")
     for name in registry.generators.names():
-        cls = registry.generators.get(name)
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        print(f"  {name:24s} {doc}")
+        gen = registry.generators.get(name)
+        print(f"  {name:24s} [{gen.modality}] {first_line(gen)}")
     print("validators:")
     for name in registry.validators.names():
-        cls = registry.validators.get(name)
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        print(f"  {name:24s} {doc}")
+        val = registry.validators.get(name)
+        print(f"  {name:24s} [{', '.join(sorted(val.modalities))}] {first_line(val)}")
+    missing = registry.generators.unavailable() | registry.validators.unavailable()
+    for module, why in sorted(missing.items()):
+        print(f"not available: {module} ({why})")
     return 0
 
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import torch
 
+from synthaug.data.tabular.prepare import prepare_tables
 from synthaug.exceptions import DeviceError, InvalidDataError, InvalidParameterError
 from synthaug.validators import get_validator, list_validators
 from synthaug.validators._common import (
     MixedDistanceEncoder,
     exact_match,
     nearest_neighbours,
-    prepare_tables,
 )
 from synthaug.validators.fidelity import ColumnShapes, Detection, PairTrends
 from synthaug.validators.privacy import DistanceToClosestRecord, ExactCopies

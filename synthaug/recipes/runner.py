@@ -654,7 +654,7 @@ def _prepare(recipe: LoadedRecipe, device: str | torch.device,
         model_name = f"custom:{getattr(model_factory, '__module__', '?')}." \
                      f"{getattr(model_factory, '__qualname__', type(model_factory).__name__)}"
     else:
-        factory = registry.downstream_models.get(spec.model.name)  # type: ignore[assignment]
+        factory = registry.downstream_models.get(spec.model.name)
         model_name = spec.model.name
 
     loaded = _load_source(recipe)

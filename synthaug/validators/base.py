@@ -4,6 +4,19 @@ A validator declares ``name`` (registry name such as ``fidelity.column_shapes``)
 (fidelity, bias, privacy or utility), ``direction`` (is a higher or a lower value better) and the
 ``modalities`` it accepts, and implements ``score(real, synthetic, *, holdout=None, context=None)``
 returning a :class:`Score`.
+
+Three hooks keep validators modality-neutral and suites fast:
+
+* :meth:`BaseValidator._prepare` returns the inputs as matrices in one encoding
+  (:class:`~synthaug.data.modality.Prepared`), made by the data's modality: the schema matrix of
+  a table, a feature embedding of images or text.  Inside a suite run the view is computed once
+  and shared (``context["prepared"]``); a direct ``score`` call computes its own.  A validator
+  that only needs feature vectors declares ``modalities = FEATURE_MODALITIES`` and runs
+  unchanged on every modality.
+* :meth:`BaseValidator._check_params` refuses bad parameters; a suite calls it for every entry
+  before any check runs.
+* :meth:`BaseValidator.figures` returns the figure data a report draws from a score (a DCR
+  histogram, a curve, group rates), so reports never match on validator names.
 """
 
 from __future__ import annotations
@@ -11,12 +24,25 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from synthaug import registry
-from synthaug.exceptions import InvalidParameterError
+from synthaug.exceptions import InvalidDataError, InvalidParameterError, NotSupportedError
 
-__all__ = ["BaseValidator", "Score", "get_validator", "list_validators", "register_validator"]
+if TYPE_CHECKING:
+    from synthaug.data.modality import Modality, Prepared
+
+__all__ = [
+    "FEATURE_MODALITIES",
+    "BaseValidator",
+    "Score",
+    "get_validator",
+    "list_validators",
+    "register_validator",
+]
+
+#: the modalities a validator that needs only feature vectors accepts
+FEATURE_MODALITIES: frozenset[str] = frozenset({"tabular", "image", "text"})
 
 Category = Literal["fidelity", "bias", "privacy", "utility"]
 Direction = Literal["higher", "lower"]
@@ -66,6 +92,74 @@ class BaseValidator(ABC):
 
     def _score(self, value: float, **kw: Any) -> Score:
         return Score(self.name, self.category, self.direction, float(value), **kw)
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Raise :class:`InvalidParameterError` for parameter values that cannot work.
+
+        Suites call it for every entry before any check runs, so a typo in the last entry of a
+        long suite costs nothing.
+        """
+        return None
+
+    def figures(self, score: Score) -> dict[str, Any]:
+        """Figure data a report draws from ``score``, keyed by figure kind (none by default).
+
+        Kinds the report renders: ``"dcr"`` (``{"edges", "train", "holdout"}`` histogram
+        counts), ``"curves"`` (a list of ``{"title", "x_label", "y_label", "x", "y"}``) and
+        ``"group_rates"`` (a list of group tables).  Lists from several validators are joined.
+        """
+        return {}
+
+    def accepts_modality(self, modality: str) -> bool:
+        """Whether this validator can score data of ``modality``."""
+        return modality in self.modalities
+
+    def _prepare(
+        self,
+        real: Any,
+        synthetic: Any,
+        holdout: Any = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        require_holdout: bool = False,
+    ) -> Prepared:
+        """The inputs as matrices in one encoding, checked against the real data.
+
+        Pass ``holdout`` only when the validator uses it (it can add category levels).  Inside
+        a suite run the view is shared by every check (``context["prepared"]``).
+
+        Raises
+        ------
+        NotSupportedError
+            When the data's modality is not one this validator accepts.
+        InvalidDataError
+            When ``holdout`` is required but missing, or the inputs do not fit together.
+        """
+        from synthaug.data.modality import PreparedCache, detect_modality
+
+        if holdout is None and require_holdout:
+            raise InvalidDataError(
+                f"{self.name} needs a holdout: real records from the same source that the "
+                "generator never saw. Pass it as score(real, synthetic, holdout=...) "
+                "(command line: --holdout); keep it out of the generator's training data."
+            )
+        cache = (context or {}).get("prepared")
+        if isinstance(cache, PreparedCache) and cache.serves(real, synthetic, holdout):
+            modality: Modality = cache.modality
+        else:
+            modality = detect_modality(real, what="real")
+            cache = PreparedCache(modality, real, synthetic, holdout)
+        self._check_modality(modality.name)
+        return cache.get(with_holdout=holdout is not None, validator=self.name)
+
+    def _check_modality(self, modality: str) -> None:
+        if not self.accepts_modality(modality):
+            raise NotSupportedError(
+                f"{self.name} scores {', '.join(sorted(self.modalities))} data, not {modality} "
+                "data. Use a suite made for that modality (synthaug list shows each "
+                "validator's modalities), or drop this check."
+            )
 
 
 def register_validator(name: str) -> Callable[[type[V]], type[V]]:

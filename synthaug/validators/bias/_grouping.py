@@ -7,7 +7,7 @@ Every bias validator reads its inputs the same way:
 * :func:`build_groupings` turns each sensitive column, and their intersections, into integer
   group codes per row of the real, synthetic and holdout tables, with one shared list of readable
   group labels.  Groups are read from the encoded matrices of
-  :func:`~synthaug.validators._common.prepare_tables`, so ``1`` in one table and ``1.0`` in
+  :meth:`~synthaug.validators.base.BaseValidator._prepare`, so ``1`` in one table and ``1.0`` in
   another are the same group, and a missing value is a group of its own, labelled
   :data:`MISSING`.
 * :func:`resolve_outcome` reads the target column as a per-row outcome: the indicator of a
@@ -26,9 +26,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from synthaug.data.modality import Prepared
 from synthaug.data.schema import ColumnKind, ColumnSchema
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
-from synthaug.validators._common import Tables
 
 __all__ = [
     "MISSING",
@@ -128,7 +128,7 @@ def resolve_target(
     return str(target)
 
 
-def _column_index(tables: Tables, name: str, role: str, validator: str) -> int:
+def _column_index(tables: Prepared, name: str, role: str, validator: str) -> int:
     names = tables.schema.names
     if name in names:
         return names.index(name)
@@ -177,7 +177,7 @@ def _plain(value: Any) -> Any:
 
 
 def build_groupings(
-    tables: Tables,
+    tables: Prepared,
     sensitive: Sequence[str],
     *,
     max_groups: int,
@@ -217,14 +217,14 @@ def build_groupings(
     return out
 
 
-def _tables_of(tables: Tables) -> dict[str, np.ndarray]:
+def _tables_of(tables: Prepared) -> dict[str, np.ndarray]:
     found = {"real": tables.real, "synthetic": tables.synthetic}
     if tables.holdout is not None:
         found["holdout"] = tables.holdout
     return found
 
 
-def _single(tables: Tables, j: int, max_groups: int, validator: str) -> Grouping:
+def _single(tables: Prepared, j: int, max_groups: int, validator: str) -> Grouping:
     col = tables.schema.columns[j]
     if col.kind is ColumnKind.IDENTIFIER:
         raise InvalidDataError(
@@ -326,7 +326,7 @@ class Outcome:
 
 
 def resolve_outcome(
-    tables: Tables, target: str, positive: Any, validator: str
+    tables: Prepared, target: str, positive: Any, validator: str
 ) -> Outcome:
     """Read ``target`` as a per-row outcome.
 
@@ -369,7 +369,7 @@ def resolve_outcome(
 
 
 def _positive_code(
-    tables: Tables, col: ColumnSchema, positive: Any, levels: np.ndarray, validator: str
+    tables: Prepared, col: ColumnSchema, positive: Any, levels: np.ndarray, validator: str
 ) -> float:
     shown = [_label(col, v) for v in levels[:20]]
     try:

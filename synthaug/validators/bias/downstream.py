@@ -19,8 +19,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
+from synthaug.data.modality import Prepared
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
-from synthaug.validators._common import Tables, prepare_tables
 from synthaug.validators.base import BaseValidator, Score, register_validator
 from synthaug.validators.bias._grouping import (
     Grouping,
@@ -286,8 +286,7 @@ class DownstreamFairness(BaseValidator):
             ) from exc
         target = resolve_target(self.target, context, self.name)
         names = resolve_sensitive(self.sensitive, context, self.name)
-        tables = prepare_tables(real, synthetic, holdout, validator=self.name,
-                                require_holdout=True)
+        tables = self._prepare(real, synthetic, holdout, context, require_holdout=True)
         outcome = self._binary_outcome(tables, target)
         groupings = build_groupings(tables, names, max_groups=self.max_groups,
                                     intersections=self.intersections, validator=self.name,
@@ -303,7 +302,7 @@ class DownstreamFairness(BaseValidator):
         y = {what: outcome.values[what] for what in ("real", "synthetic", "holdout")}
         rows = {what: np.flatnonzero(~np.isnan(v)) for what, v in y.items()}
         matrices = {"real": tables.real, "synthetic": tables.synthetic}
-        if tables.holdout is None:  # prepare_tables enforces it; this narrows the type
+        if tables.holdout is None:  # _prepare enforces it; this narrows the type
             raise InvalidDataError(f"{self.name} needs a holdout.")
         matrices["holdout"] = tables.holdout
         x = {what: matrices[what][rows[what]][:, features] for what in matrices}
@@ -413,7 +412,7 @@ class DownstreamFairness(BaseValidator):
                            details=details)
 
     # -- steps ---------------------------------------------------------------------------------
-    def _binary_outcome(self, tables: Tables, target: str) -> Outcome:
+    def _binary_outcome(self, tables: Prepared, target: str) -> Outcome:
         outcome = resolve_outcome(tables, target, self.positive, self.name)
         if outcome.kind == "mean":
             raise InvalidDataError(

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from synthaug.exceptions import InvalidDataError
-from synthaug.validators._common import prepare_tables
 from synthaug.validators.base import BaseValidator, Score, register_validator
 from synthaug.validators.bias._grouping import (
     Grouping,
@@ -125,7 +124,7 @@ class GroupRepresentation(BaseValidator):
         context: Mapping[str, Any] | None = None,
     ) -> Score:
         names = resolve_sensitive(self.sensitive, context, self.name)
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         groupings = build_groupings(tables, names, max_groups=self.max_groups,
                                     intersections=self.intersections, validator=self.name)
         n_real, n_synth = len(tables.real), len(tables.synthetic)
@@ -295,7 +294,7 @@ class OutcomeParity(BaseValidator):
     ) -> Score:
         target = resolve_target(self.target, context, self.name)
         names = resolve_sensitive(self.sensitive, context, self.name)
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         outcome = resolve_outcome(tables, target, self.positive, self.name)
         groupings = build_groupings(tables, names, max_groups=self.max_groups,
                                     intersections=self.intersections, validator=self.name,

@@ -2,7 +2,7 @@
 does it stay inside it?
 
 Both look at each column on its own, in the shared encoding of
-:func:`~synthaug.validators._common.prepare_tables` (category codes, datetimes as nanoseconds,
+:meth:`~synthaug.validators.base.BaseValidator._prepare` (category codes, datetimes as nanoseconds,
 NaN for missing).  Levels and ranges are those *observed* in the real data: a level a pandas
 ``category`` dtype declares but no real row holds is not a real level.
 """
@@ -18,7 +18,6 @@ import pandas as pd
 
 from synthaug.data.schema import ColumnKind, ColumnSchema
 from synthaug.exceptions import InvalidParameterError
-from synthaug.validators._common import prepare_tables
 from synthaug.validators.base import BaseValidator, Score, register_validator
 
 __all__ = ["CategoryCoverage", "OutOfRange"]
@@ -99,7 +98,7 @@ class CategoryCoverage(BaseValidator):
         context: Mapping[str, Any] | None = None,
     ) -> Score:
         _check_count(self.max_listed, "max_listed")
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         coverage: dict[str, float] = {}
         weighted: dict[str, float] = {}
         levels: dict[str, dict[str, int]] = {}
@@ -193,7 +192,7 @@ class OutOfRange(BaseValidator):
                 f"count_missing must be True or False, got {self.count_missing!r}."
             )
         _check_count(self.max_listed, "max_listed")
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         n_rows = len(tables.synthetic)
         any_out = np.zeros(n_rows, dtype=bool)
         n_cells_out = 0

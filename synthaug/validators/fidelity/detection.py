@@ -11,8 +11,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from synthaug.exceptions import InsufficientDataError, InvalidParameterError
-from synthaug.validators._common import prepare_tables, row_keys
-from synthaug.validators.base import BaseValidator, Score, register_validator
+from synthaug.validators._common import row_keys
+from synthaug.validators.base import FEATURE_MODALITIES, BaseValidator, Score, register_validator
 
 __all__ = ["Detection", "roc_auc"]
 
@@ -113,6 +113,7 @@ class Detection(BaseValidator):
 
     category = "fidelity"
     direction = "lower"
+    modalities = FEATURE_MODALITIES
 
     def __init__(
         self,
@@ -138,7 +139,7 @@ class Detection(BaseValidator):
         context: Mapping[str, Any] | None = None,
     ) -> Score:
         self._check_params()
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         cols = list(tables.columns)
         n = min(len(tables.real), len(tables.synthetic), self.max_rows)
         if n < _MIN_ROWS:

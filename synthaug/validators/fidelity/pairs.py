@@ -10,7 +10,6 @@ import numpy as np
 
 from synthaug.data.schema import ColumnSchema
 from synthaug.exceptions import InvalidParameterError
-from synthaug.validators._common import prepare_tables
 from synthaug.validators.base import BaseValidator, Score, register_validator
 
 __all__ = ["PairTrends", "contingency_similarity", "correlation_similarity", "cramers_v"]
@@ -233,7 +232,7 @@ class PairTrends(BaseValidator):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise InvalidParameterError(f"{name} must be within [0, 1], got {value!r}.")
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         schemas = tables.column_schemas
         real_m = tables.real[:, list(tables.columns)]
         syn_m = tables.synthetic[:, list(tables.columns)]

@@ -58,16 +58,15 @@ from typing import Any
 
 import numpy as np
 
+from synthaug.data.modality import Prepared
 from synthaug.exceptions import InvalidParameterError
 from synthaug.validators._common import (
     MixedDistanceEncoder,
-    Tables,
     nearest_neighbours,
-    prepare_tables,
     resolve_validator_device,
     row_keys,
 )
-from synthaug.validators.base import BaseValidator, Score, register_validator
+from synthaug.validators.base import FEATURE_MODALITIES, BaseValidator, Score, register_validator
 
 __all__ = ["AlphaPrecision", "BetaRecall", "integrated_score"]
 
@@ -107,7 +106,7 @@ def _subsample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _embed(
-    tables: Tables, n_real: int, n_synth: int, rng: np.random.Generator
+    tables: Prepared, n_real: int, n_synth: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embedded uniform samples of ``n_real`` real and ``n_synth`` synthetic rows."""
     cols = list(tables.columns)
@@ -200,6 +199,7 @@ class AlphaPrecision(BaseValidator):
 
     category = "fidelity"
     direction = "higher"
+    modalities = FEATURE_MODALITIES
 
     def __init__(
         self,
@@ -219,7 +219,7 @@ class AlphaPrecision(BaseValidator):
         context: Mapping[str, Any] | None = None,
     ) -> Score:
         _check_max_rows(self.max_rows)
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         rng = np.random.default_rng(self.random_state)
         z_real, z_synth = _embed(tables, _cap(len(tables.real), self.max_rows),
                                  _cap(len(tables.synthetic), self.max_rows), rng)
@@ -291,6 +291,7 @@ class BetaRecall(BaseValidator):
 
     category = "fidelity"
     direction = "higher"
+    modalities = FEATURE_MODALITIES
 
     def __init__(
         self,
@@ -318,7 +319,7 @@ class BetaRecall(BaseValidator):
             raise InvalidParameterError(f"{self.name}: k must be an int from 1 to 15 (the "
                                         f"neighbourhood size; 5 is usual), got {self.k!r}.")
         device = resolve_validator_device(self.device, context)
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         rng = np.random.default_rng(self.random_state)
         # equal sizes: whether a synthetic row lands in a real row's neighbourhood depends on
         # how many synthetic rows there are, so the sides are made comparable first

@@ -8,7 +8,6 @@ from typing import Any, Literal
 import numpy as np
 
 from synthaug.exceptions import InvalidParameterError
-from synthaug.validators._common import prepare_tables
 from synthaug.validators.base import BaseValidator, Score, register_validator
 
 __all__ = ["ColumnShapes", "ks_complement", "tv_complement"]
@@ -118,7 +117,7 @@ class ColumnShapes(BaseValidator):
                 f"missing must be 'level' (missing values count as a level of a discrete "
                 f"column) or 'ignore' (left out, as SDMetrics), got {self.missing!r}."
             )
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         per_column: dict[str, float] = {}
         for j, col in zip(tables.columns, tables.column_schemas, strict=True):
             if col.kind.is_discrete:

@@ -32,7 +32,6 @@ import pandas as pd
 
 from synthaug.data.schema import ColumnKind, ColumnSchema, TableSchema, as_frame
 from synthaug.exceptions import InvalidParameterError, MissingDependencyError
-from synthaug.validators._common import prepare_tables
 from synthaug.validators.base import BaseValidator, Score, register_validator
 
 __all__ = ["MissingDependencyError", "Validity", "expectation_suite", "gx_view"]
@@ -547,7 +546,7 @@ class Validity(BaseValidator):
             )
         # the shared checks first (same columns, no dtype drift, not empty): the same inputs
         # are refused here as by every other validator, and before the slow GX import
-        tables = prepare_tables(real, synthetic, validator=self.name)
+        tables = self._prepare(real, synthetic, context=context)
         real_frame, _, _ = as_frame(real, what="real")
         specs, skipped = _derive_specs(
             real_frame, gx_view(real_frame), tables.schema, range_tolerance=self.range_tolerance,

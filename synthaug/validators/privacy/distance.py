@@ -18,10 +18,9 @@ from synthaug.validators._common import (
     MixedDistanceEncoder,
     exact_match,
     nearest_neighbours,
-    prepare_tables,
     resolve_validator_device,
 )
-from synthaug.validators.base import BaseValidator, Score, register_validator
+from synthaug.validators.base import FEATURE_MODALITIES, BaseValidator, Score, register_validator
 from synthaug.validators.privacy._attack import check_holdout_overlap
 
 __all__ = ["DistanceToClosestRecord", "ExactCopies", "NearestNeighbourDistanceRatio"]
@@ -99,6 +98,7 @@ class DistanceToClosestRecord(BaseValidator):
 
     category = "privacy"
     direction = "lower"
+    modalities = FEATURE_MODALITIES
 
     def __init__(
         self,
@@ -130,13 +130,12 @@ class DistanceToClosestRecord(BaseValidator):
                 f"max_holdout_overlap must be within [0, 1], got {self.max_holdout_overlap!r}."
             )
         device = resolve_validator_device(self.device, context)
-        tables = prepare_tables(real, synthetic, holdout, validator=self.name,
-                                require_holdout=True)
+        tables = self._prepare(real, synthetic, holdout, context, require_holdout=True)
         cols = list(tables.columns)
         train = tables.real[:, cols]
         synth = tables.synthetic[:, cols]
         hold = tables.holdout[:, cols] if tables.holdout is not None else None
-        if hold is None:  # prepare_tables enforces it; this narrows the type for mypy
+        if hold is None:  # _prepare enforces it; this narrows the type for mypy
             raise InvalidDataError(f"{self.name} needs a holdout.")
 
         overlap = check_holdout_overlap(hold, train, self.max_holdout_overlap, self.name)
@@ -241,6 +240,7 @@ class ExactCopies(BaseValidator):
 
     category = "privacy"
     direction = "lower"
+    modalities = FEATURE_MODALITIES
 
     def score(
         self,
@@ -250,7 +250,7 @@ class ExactCopies(BaseValidator):
         holdout: Any = None,
         context: Mapping[str, Any] | None = None,
     ) -> Score:
-        tables = prepare_tables(real, synthetic, holdout, validator=self.name)
+        tables = self._prepare(real, synthetic, holdout, context)
         cols = list(tables.columns)
         train = tables.real[:, cols]
         synth = tables.synthetic[:, cols]
@@ -336,6 +336,7 @@ class NearestNeighbourDistanceRatio(BaseValidator):
 
     category = "privacy"
     direction = "higher"
+    modalities = FEATURE_MODALITIES
 
     def __init__(
         self,
@@ -382,7 +383,7 @@ class NearestNeighbourDistanceRatio(BaseValidator):
     ) -> Score:
         self._check_params()
         device = resolve_validator_device(self.device, context)
-        tables = prepare_tables(real, synthetic, holdout, validator=self.name)
+        tables = self._prepare(real, synthetic, holdout, context)
         cols = list(tables.columns)
         train = tables.real[:, cols]
         synth = tables.synthetic[:, cols]

@@ -16,7 +16,6 @@ from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.validators._common import (
     MixedDistanceEncoder,
     nearest_neighbours,
-    prepare_tables,
     resolve_validator_device,
 )
 from synthaug.validators.base import BaseValidator, Score, register_validator
@@ -196,9 +195,8 @@ class AttributeInference(BaseValidator):
         secrets = self._secrets(context)
         aux_given = _columns(self.aux_columns, "aux_columns")
         device = resolve_validator_device(self.device, context)
-        tables = prepare_tables(real, synthetic, holdout, validator=self.name,
-                                require_holdout=True)
-        if tables.holdout is None:  # prepare_tables enforces it; this narrows the type for mypy
+        tables = self._prepare(real, synthetic, holdout, context, require_holdout=True)
+        if tables.holdout is None:  # _prepare enforces it; this narrows the type for mypy
             raise InvalidDataError(f"{self.name} needs a holdout.")
         cols = list(tables.columns)
         names = tables.names

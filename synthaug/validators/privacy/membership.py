@@ -28,15 +28,14 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
+from synthaug.data.modality import Prepared
 from synthaug.exceptions import InsufficientDataError, InvalidDataError
 from synthaug.validators._common import (
     MixedDistanceEncoder,
-    Tables,
     nearest_neighbours,
-    prepare_tables,
     resolve_validator_device,
 )
-from synthaug.validators.base import BaseValidator, Score, register_validator
+from synthaug.validators.base import FEATURE_MODALITIES, BaseValidator, Score, register_validator
 from synthaug.validators.privacy._attack import (
     check_fraction,
     check_holdout_overlap,
@@ -87,14 +86,13 @@ class _MembershipAttack(BaseValidator):
         check_fraction(self.confidence, "confidence", open_low=True, open_high=True)
 
     def _inputs(
-        self, real: Any, synthetic: Any, holdout: Any
-    ) -> tuple[Tables, np.ndarray, np.ndarray, np.ndarray, float]:
+        self, real: Any, synthetic: Any, holdout: Any, context: Mapping[str, Any] | None
+    ) -> tuple[Prepared, np.ndarray, np.ndarray, np.ndarray, float]:
         """Checked tables, the compared columns of train, synthetic and holdout, the overlap."""
         self._check_params()
-        tables = prepare_tables(real, synthetic, holdout, validator=self.name,
-                                require_holdout=True)
+        tables = self._prepare(real, synthetic, holdout, context, require_holdout=True)
         cols = list(tables.columns)
-        if tables.holdout is None:  # prepare_tables enforces it; this narrows the type for mypy
+        if tables.holdout is None:  # _prepare enforces it; this narrows the type for mypy
             raise InvalidDataError(f"{self.name} needs a holdout.")
         train, synth = tables.real[:, cols], tables.synthetic[:, cols]
         hold = tables.holdout[:, cols]
@@ -187,6 +185,8 @@ class DistanceMembershipInference(_MembershipAttack):
     True
     """
 
+    modalities = FEATURE_MODALITIES
+
     def __init__(
         self,
         *,
@@ -215,7 +215,7 @@ class DistanceMembershipInference(_MembershipAttack):
         context: Mapping[str, Any] | None = None,
     ) -> Score:
         device = resolve_validator_device(self.device, context)
-        tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout)
+        tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout, context)
         rng = np.random.default_rng(self.random_state)
         n = min(len(hold), len(train), self.max_candidates)
         if n < _MIN_CANDIDATES:
@@ -304,6 +304,8 @@ class DensityRatioMembershipInference(_MembershipAttack):
     True
     """
 
+    modalities = FEATURE_MODALITIES
+
     def __init__(
         self,
         *,
@@ -347,7 +349,7 @@ class DensityRatioMembershipInference(_MembershipAttack):
         holdout: Any = None,
         context: Mapping[str, Any] | None = None,
     ) -> Score:
-        tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout)
+        tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout, context)
         rng = np.random.default_rng(self.random_state)
         known, non_members, members, synth = self._reference_split(
             train, synth, hold, self.reference_share, _MIN_CANDIDATES, rng)

@@ -163,7 +163,7 @@ class ShadowModelMembershipInference(_MembershipAttack):
 
         device = resolve_validator_device(self.device, context)
         name, params = self._shadow(context)  # before any work: a missing name fails fast
-        tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout)
+        tables, train, synth, hold, overlap = self._inputs(real, synthetic, holdout, context)
         rng = np.random.default_rng(self.random_state)
         # a shadow generator needs some rows to learn from, more than a classifier does
         reference, non_members, members, synth = self._reference_split(

@@ -15,7 +15,7 @@ import numpy as np
 
 from synthaug.data.schema import ColumnSchema
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
-from synthaug.validators._common import prepare_tables, row_keys
+from synthaug.validators._common import row_keys
 from synthaug.validators.base import BaseValidator, Score, register_validator
 from synthaug.validators.privacy._attack import (
     check_fraction,
@@ -374,9 +374,8 @@ class SinglingOut(BaseValidator):
         context: Mapping[str, Any] | None = None,
     ) -> Score:
         self._check_params()
-        tables = prepare_tables(real, synthetic, holdout, validator=self.name,
-                                require_holdout=True)
-        if tables.holdout is None:  # prepare_tables enforces it; this narrows the type for mypy
+        tables = self._prepare(real, synthetic, holdout, context, require_holdout=True)
+        if tables.holdout is None:  # _prepare enforces it; this narrows the type for mypy
             raise InvalidDataError(f"{self.name} needs a holdout.")
         cols = list(tables.columns)
         train, synth = tables.real[:, cols], tables.synthetic[:, cols]
