@@ -145,7 +145,7 @@ def test_not_fitted_error(name: str, tmp_path: Path) -> None:
 
 def test_streaming_batches_bound_memory(name: str, mixed_frame: pd.DataFrame) -> None:
     gen = fitted(name, mixed_frame)
-    sizes = [len(b) for b in gen.sample_batches(1000, batch_rows=300, random_state=0)]
+    sizes = [len(b) for b in gen.sample_batches(1000, batch_size=300, random_state=0)]
     assert sizes == [300, 300, 300, 100]
 
 

@@ -133,7 +133,7 @@ def test_compile_trains() -> None:
 def test_large_sample_streams_in_bounded_batches(frame: pd.DataFrame) -> None:
     gen = make("tabular.gan", epochs=1, batch_size=500).fit(frame)
     torch.cuda.reset_peak_memory_stats()
-    rows = sum(len(b) for b in gen.sample_batches(600_000, batch_rows=200_000, random_state=0))
+    rows = sum(len(b) for b in gen.sample_batches(600_000, batch_size=200_000, random_state=0))
     assert rows == 600_000
     # a chunk of the sampler, not the whole request, bounds the device memory
     assert torch.cuda.max_memory_allocated() < 2 * 1024**3

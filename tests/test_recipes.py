@@ -42,9 +42,9 @@ class SpyCopula(GaussianCopulaGenerator):
     fits: ClassVar[list[pd.DataFrame]] = []
     fitted: ClassVar[list[SpyCopula]] = []
 
-    def _fit(self, X: Any, rng: np.random.Generator) -> None:
+    def _fit(self, X: Any, y: Any, rng: np.random.Generator) -> None:
         SpyCopula.fits.append(X.copy())
-        super()._fit(X, rng)
+        super()._fit(X, y, rng)
         SpyCopula.fitted.append(self)
 
 

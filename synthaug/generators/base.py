@@ -1,10 +1,21 @@
-"""The generator contract every synthaug generator follows.
+"""The generator contract every synthaug generator follows, for every modality.
 
-A generator is a scikit-learn estimator.  ``__init__`` only stores keyword parameters; ``fit``
-validates, resolves the device, makes the random generators and calls ``_fit``; ``sample``
-checks it is fitted and calls ``_sample``.  Subclasses implement the private steps only.
-Persistence is a folder of JSON and safetensors (see :mod:`synthaug.utils.serialization`),
-loaded by registry name, so loading never runs code from the file.
+A generator is a scikit-learn estimator.  ``__init__`` only stores keyword parameters.  The
+public methods are templates; subclasses implement only the private steps:
+
+* ``fit(X, y=None)`` validates the parameters, resolves the device, makes the random generator
+  and calls ``_fit(X, y, rng)``.  ``y`` holds class labels: images and texts come as
+  ``(records, labels)``; a table may carry its label as a column instead.
+* ``sample(n, conditions=..., random_state=...)`` and ``sample_batches(...)`` parse the
+  conditions once (``_parse_conditions``), draw bounded batches (``_sample_batch``), join them
+  (``_join``) and hand them back in the container ``fit`` was given (``_output``): a frame for a
+  frame, an array for an array, ``(X, y)`` when ``fit`` was given ``y``.  ``conditions`` asks for
+  exact values; ``{"label": c}`` (:data:`synthaug.data.modality.LABEL`) asks for class ``c`` in
+  every modality.
+* ``save(path)`` / ``load(path)`` write and read a folder of JSON and safetensors (see
+  :mod:`synthaug.utils.serialization`), loaded by registry name, so loading never runs code from
+  the file.  The fitted schema (``schema_``: what the training data looked like, never its
+  records) is persisted here, by the data's modality; subclasses add their model state.
 """
 
 from __future__ import annotations
@@ -12,7 +23,7 @@ from __future__ import annotations
 import os
 import platform
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -53,22 +64,32 @@ class BaseGenerator(BaseEstimator):
     tags: ClassVar[frozenset[str]] = frozenset()
     #: parameters saved as ``None`` (run-time hooks such as callbacks: not JSON, not the model)
     _unsaved_params: ClassVar[tuple[str, ...]] = ()
+    #: records per batch of ``sample`` and ``sample_batches`` (bounds memory for any ``n``)
+    batch_size_hint: ClassVar[int] = 262_144
 
     device: str
     random_state: RandomState
 
     # -- the public template -------------------------------------------------------------------
     def fit(self: G, X: Any, y: Any = None) -> G:
-        """Learn the distribution of ``X``; ``y`` is ignored (scikit-learn convention).
+        """Learn the distribution of ``X`` (and of the classes ``y``, when given).
+
+        Parameters
+        ----------
+        X : the modality's container
+            A DataFrame or 2-D array for tables; images or texts for those modalities.
+        y : array-like of shape (n,), optional
+            A class label per record.  Then ``sample`` returns ``(X, y)`` and
+            ``conditions={"label": c}`` asks for class ``c``.
 
         Returns
         -------
         self
         """
         self._check_params()
-        self.device_ = resolve_device(getattr(self, "device", "cpu"))
+        self.device_ = self._device(getattr(self, "device", "cpu"))
         rng = check_random_state(getattr(self, "random_state", None))
-        self._fit(X, rng)
+        self._fit(X, y, rng)
         return self
 
     def sample(
@@ -85,20 +106,57 @@ class BaseGenerator(BaseEstimator):
         n : int
             How many records to draw (0 gives an empty container).
         conditions : mapping, optional
-            Exact values asked of every record (for example ``{"income": ">50K"}``).  Every
-            returned record meets them; a value never seen in fitting is an error.
+            Exact values asked of every record (for example ``{"income": ">50K"}``, or
+            ``{"label": 3}`` for a class).  Every returned record meets them; a value never
+            seen in fitting is an error.
         random_state : int, numpy Generator or None
             Same seed on the same device gives the same records; ``None`` draws fresh ones.
         """
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InvalidParameterError(f"n must be a non-negative int, got {n!r}.")
-        return self._sample(int(n), conditions, check_random_state(random_state))
+        n = _check_count(n, "n")
+        fixed = self._parse_conditions(conditions)
+        rng = check_random_state(random_state)
+        batches = [self._sample_batch(count, fixed, rng)
+                   for count in _batch_sizes(n, self.batch_size_hint)]
+        return self._output(self._join(batches, rng))
+
+    def sample_batches(
+        self,
+        n: int,
+        *,
+        batch_size: int | None = None,
+        conditions: Mapping[str, Any] | None = None,
+        random_state: RandomState = None,
+    ) -> Iterator[Any]:
+        """Yield ``n`` records in batches of at most ``batch_size``: flat memory for any ``n``.
+
+        Arguments are checked when this is called, not when the first batch is drawn.  The
+        batches hold exactly the records ``sample(n, ...)`` would give with the same seed when
+        ``batch_size`` equals :attr:`batch_size_hint` (the default).
+        """
+        self._check_fitted()
+        n = _check_count(n, "n")
+        size = self.batch_size_hint if batch_size is None else _check_count(
+            batch_size, "batch_size", minimum=1)
+        fixed = self._parse_conditions(conditions)
+        rng = check_random_state(random_state)
+
+        def batches() -> Iterator[Any]:
+            for count in _batch_sizes(n, size):
+                yield self._output(self._sample_batch(count, fixed, rng))
+
+        return batches()
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the fitted model as a folder of JSON and safetensors; never pickle."""
+        """Save the fitted model as a folder of JSON and safetensors; never pickle.
+
+        An existing ``path`` is replaced only when it is a synthaug model folder (or empty),
+        and only once the new folder is complete.
+        """
         self._check_fitted()
-        state, tensors = self._get_state()
+        model_state, tensors = self._get_model_state()
+        state = {"modality": self.modality, "schema": self.schema_.to_dict(),
+                 **self._get_schema_extras(), "model": model_state}
         manifest = {
             "generator": self.name,
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
@@ -118,8 +176,7 @@ class BaseGenerator(BaseEstimator):
     @classmethod
     def load(cls: type[G], path: str | os.PathLike[str], device: str = "auto") -> G:
         """Load a model saved by :meth:`save`, on ``device`` (it need not be the saving one)."""
-        dev = resolve_device(device)
-        manifest, state, tensors = read_model_folder(path, dev)
+        manifest, state, tensors = read_model_folder(path, resolve_device(device))
         name = manifest.get("generator")
         try:
             klass = registry.generators.get(str(name))
@@ -135,10 +192,10 @@ class BaseGenerator(BaseEstimator):
         except TypeError as exc:
             raise ModelFormatError(f"{path}/manifest.json has parameters {name!r} does not "
                                    f"take ({exc}).") from None
-        model.device_ = dev
+        model.device_ = model._device(device)
         try:
             model._set_state(state, tensors)
-        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as exc:
             raise ModelFormatError(
                 f"{path} is damaged: its saved state does not fit a {name!r} model ({exc!r})."
             ) from None
@@ -149,24 +206,64 @@ class BaseGenerator(BaseEstimator):
         """Raise :class:`InvalidParameterError` for parameter values that cannot work."""
 
     @abstractmethod
-    def _fit(self, X: Any, rng: np.random.Generator) -> None: ...
+    def _fit(self, X: Any, y: Any, rng: np.random.Generator) -> None:
+        """Check ``X`` (and ``y``), set ``schema_`` and learn; ``device_`` is already set."""
 
     @abstractmethod
-    def _sample(
-        self, n: int, conditions: Mapping[str, Any] | None, rng: np.random.Generator
-    ) -> Any: ...
+    def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> Any:
+        """Check ``conditions`` against the fitted schema; return them in the form
+        ``_sample_batch`` uses.  Raise :class:`InvalidParameterError` naming the bad key."""
 
     @abstractmethod
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        """Fitted state as (JSON-able dict, named tensors).  Never training rows."""
+    def _sample_batch(self, n: int, fixed: Any, rng: np.random.Generator) -> Any:
+        """Draw ``n`` records meeting ``fixed``, in the modality's canonical container."""
 
     @abstractmethod
+    def _join(self, batches: list[Any], rng: np.random.Generator) -> Any:
+        """The batches one after another (none: an empty container of the fitted kind)."""
+
+    @abstractmethod
+    def _output(self, batch: Any) -> Any:
+        """A canonical batch in the container ``fit`` was given (``(X, y)`` when it had y)."""
+
+    @abstractmethod
+    def _get_model_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """Fitted model state as (JSON-able dict, named tensors).  Never training records."""
+
+    @abstractmethod
+    def _set_model_state(
+        self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
+    ) -> None:
+        """Restore what :meth:`_get_model_state` returned (``schema_`` is already restored)."""
+
+    def _get_schema_extras(self) -> dict[str, Any]:
+        """More fitted description beside ``schema_`` (JSON), saved at the top of the state."""
+        return {}
+
+    def _set_schema_extras(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`_get_schema_extras` returned."""
+
     def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
-        """Restore what :meth:`_get_state` returned."""
+        from synthaug.data.modality import get_modality
+
+        # folders saved before the modality seam hold a table schema and no "modality" key
+        modality = state.get("modality", "tabular")
+        if modality != self.modality:
+            raise ModelFormatError(f"the saved state is {modality} data, but {self.name!r} is a "
+                                   f"{self.modality} generator.")
+        self.schema_ = get_modality(modality).schema_from_dict(state["schema"])
+        self._set_schema_extras(state)
+        self._set_model_state(state["model"], tensors)
 
     # -- helpers -------------------------------------------------------------------------------
+    def _device(self, device: str | torch.device | None) -> torch.device:
+        """Where this generator computes: the resolved ``device``, or the CPU for CPU-only
+        classes (tag ``"cpu"``), so ``device_`` never claims a GPU it does not use."""
+        resolved = resolve_device(device)
+        return torch.device("cpu") if "cpu" in self.tags else resolved
+
     def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "device_") and self._is_fitted()
+        return hasattr(self, "device_") and hasattr(self, "schema_") and self._is_fitted()
 
     def _is_fitted(self) -> bool:
         return True
@@ -177,6 +274,18 @@ class BaseGenerator(BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet. Call fit(data) before sample() "
                 "or save(), or load a saved model with load(path)."
             )
+
+
+def _check_count(value: Any, name: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        what = "a non-negative int" if minimum == 0 else f"an int >= {minimum}"
+        raise InvalidParameterError(f"{name} must be {what}, got {value!r}.")
+    return int(value)
+
+
+def _batch_sizes(n: int, size: int) -> list[int]:
+    """``n`` split into batches of ``size`` (the last one smaller); none for ``n == 0``."""
+    return [min(size, n - start) for start in range(0, n, size)]
 
 
 def register_generator(name: str) -> Callable[[type[G]], type[G]]:

@@ -1,4 +1,4 @@
-"""Over-sampling with any registered tabular generator, in the imbalanced-learn convention."""
+"""Over-sampling with any registered generator, in the imbalanced-learn convention."""
 
 from __future__ import annotations
 
@@ -15,22 +15,19 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from synthaug import registry
+from synthaug.data.modality import LABEL
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator, get_generator
 from synthaug.utils.random import spawn_seed
 
 __all__ = ["SyntheticOverSampler"]
 
-#: name of the extra column holding y while the generator learns; made unique against X
-_TARGET = "target"
-
-
 class SyntheticOverSampler(BaseOverSampler):
     """Over-sample minority classes with rows drawn from a synthetic-data generator.
 
-    The generator learns the joint distribution of ``X`` and the class (``y`` joins ``X`` as
-    one more categorical column); each class that needs ``k`` more rows then gets ``k`` rows
-    drawn with the exact condition ``class == c``.  Any registered tabular generator works
+    The generator learns the joint distribution of ``X`` and the class (``fit(X, y)``); each
+    class that needs ``k`` more rows then gets ``k`` rows drawn with the exact condition
+    ``conditions={"label": c}``.  Any registered tabular generator works
     (``"tabular.copula"``, ``"tabular.gan"``, ...).  Mixed-type DataFrames with strings,
     categories, booleans, datetimes and missing values are accepted as they are.
 
@@ -56,9 +53,9 @@ class SyntheticOverSampler(BaseOverSampler):
     Attributes
     ----------
     generator_ : BaseGenerator
-        The generator fitted on ``X`` plus the class column.
+        The generator fitted on ``X`` and ``y``.
     target_column_ : str
-        Name the class column had inside the generator.
+        Name the class column has inside a tabular generator (``generator_.label_``).
     sampling_strategy_ : dict
         Rows added per class (class -> count), as imbalanced-learn computes it.
     n_features_in_ : int
@@ -177,28 +174,18 @@ class SyntheticOverSampler(BaseOverSampler):
 
     def _fit_resample(self, X: Any, y: np.ndarray) -> tuple[Any, np.ndarray]:
         rng = _as_generator(self.random_state)
-        frame = _as_named_frame(X)
-        target = _TARGET
-        while target in frame.columns:
-            target = f"_{target}"
-        # a categorical class column: the generator learns it as discrete and the condition
-        # below asks for one exact level
-        classes = np.unique(y)
-        train = frame.copy(deep=False)
-        train[target] = pd.Categorical(y, categories=classes)
-
         gen = self._make_generator(rng)
-        gen.fit(train)
+        gen.fit(_as_named_frame(X), y)
         self.generator_ = gen
-        self.target_column_ = target
+        self.target_column_ = gen.label_["column"]
 
         new_x: list[pd.DataFrame] = []
         new_y: list[np.ndarray] = []
         for cls, count in self.sampling_strategy_.items():
             if count <= 0:
                 continue
-            rows = gen.sample(int(count), conditions={target: cls}, random_state=rng)
-            new_x.append(rows.drop(columns=[target]))
+            rows, _ = gen.sample(int(count), conditions={LABEL: cls}, random_state=rng)
+            new_x.append(rows)
             new_y.append(np.full(int(count), cls, dtype=y.dtype))
         y_res = np.concatenate([y, *new_y]) if new_y else y.copy()
         return _append_rows(X, new_x), y_res

@@ -1,29 +1,35 @@
-"""Shared machinery of tabular generators: schema, conditions, batched sampling.
+"""Shared machinery of tabular generators: schema, labels, conditions, batched sampling.
 
 A tabular generator learns from the float matrix of :meth:`TableSchema.to_matrix` and samples
 matrices in the same layout; this base turns frames into matrices and back, checks
-``conditions``, samples in bounded batches and stamps conditioned values exactly.
+``conditions``, samples in bounded batches (the template of
+:class:`~synthaug.generators.base.BaseGenerator`) and stamps conditioned values exactly.
+
+Labels given apart, ``fit(X, y)``, join the table as one more categorical column (named
+``"target"``, with underscores in front until it is unique), so the generator learns the joint
+distribution of the features and the class; ``conditions={"label": c}`` then asks for class
+``c``, and ``sample`` returns ``(X, y)``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-from synthaug.data.schema import ColumnKind, TableSchema
+from synthaug.data.modality import LABEL
+from synthaug.data.schema import ColumnKind, TableSchema, as_frame
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator
-from synthaug.utils.random import RandomState, check_random_state
 
-__all__ = ["TabularGenerator"]
+__all__ = ["LABEL_COLUMN", "TabularGenerator"]
 
-#: rows decoded at a time when sampling; bounds memory whatever n is asked for
-SAMPLE_BATCH_ROWS = 262_144
+#: name of the column that holds ``y`` inside a generator fitted with ``fit(X, y)``
+LABEL_COLUMN = "target"
 
 
 class TabularGenerator(BaseGenerator):
@@ -31,57 +37,49 @@ class TabularGenerator(BaseGenerator):
 
     modality = "tabular"
 
-    def _fit(self, X: Any, rng: np.random.Generator) -> None:
-        schema = TableSchema.detect(X)
+    def _fit(self, X: Any, y: Any, rng: np.random.Generator) -> None:
+        frame, container, array_dtype = as_frame(X, what="X")
+        self.label_ = None if y is None else _label_info(frame, y)
+        if self.label_ is not None:
+            frame = frame.copy(deep=False)
+            # categorical: learnt as discrete, and a condition asks for one exact level
+            frame[self.label_["column"]] = pd.Categorical(
+                np.asarray(y), categories=self.label_["classes"])
+        schema = TableSchema.detect(frame)
         if schema.n_rows < 2:
             raise InvalidDataError("X has 1 row; a generator needs at least 2 rows to learn from.")
-        matrix = schema.to_matrix(X)
+        # the output container is X's, whatever joining y made of it
+        schema = dataclasses.replace(schema, container=container, array_dtype=array_dtype)
+        matrix = schema.to_matrix(frame)
         self.schema_ = schema
-        self.n_features_in_ = len(schema.columns)
+        names = schema.names[:-1] if self.label_ is not None else schema.names
+        self.n_features_in_ = len(names)
         if schema.container == "dataframe":
-            self.feature_names_in_ = np.asarray(schema.names, dtype=object)
+            self.feature_names_in_ = np.asarray(names, dtype=object)
         self._fit_matrix(matrix, rng)
 
-    def _sample(
-        self, n: int, conditions: Mapping[str, Any] | None, rng: np.random.Generator
-    ) -> Any:
-        batches = list(self._iter_frames(n, conditions, rng, SAMPLE_BATCH_ROWS))
+    def _sample_batch(
+        self, n: int, fixed: Mapping[int, float], rng: np.random.Generator
+    ) -> pd.DataFrame:
+        matrix = self._sample_matrix(n, fixed, rng)
+        for j, value in fixed.items():  # exactness does not hang on float round-off
+            matrix[:, j] = value
+        return self.schema_.from_matrix(matrix, rng)
+
+    def _join(self, batches: list[Any], rng: np.random.Generator) -> pd.DataFrame:
         if not batches:
-            frame = self.schema_.from_matrix(np.empty((0, len(self.schema_.columns))), rng)
-        else:
-            frame = pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
-        return self.schema_.to_container(frame)
+            return self.schema_.from_matrix(np.empty((0, len(self.schema_.columns))), rng)
+        return pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
 
-    def sample_batches(
-        self,
-        n: int,
-        *,
-        batch_rows: int = SAMPLE_BATCH_ROWS,
-        conditions: Mapping[str, Any] | None = None,
-        random_state: RandomState = None,
-    ) -> Iterator[Any]:
-        """Yield ``n`` records in batches of at most ``batch_rows``: flat memory for any ``n``."""
-        self._check_fitted()
-        if batch_rows < 1:
-            raise InvalidParameterError(f"batch_rows must be >= 1, got {batch_rows}.")
-        rng = check_random_state(random_state)
-        for frame in self._iter_frames(n, conditions, rng, batch_rows):
-            yield self.schema_.to_container(frame)
-
-    def _iter_frames(
-        self,
-        n: int,
-        conditions: Mapping[str, Any] | None,
-        rng: np.random.Generator,
-        batch_rows: int,
-    ) -> Iterator[pd.DataFrame]:
-        fixed = self._parse_conditions(conditions)
-        for start in range(0, n, batch_rows):
-            rows = min(batch_rows, n - start)
-            matrix = self._sample_matrix(rows, fixed, rng)
-            for j, value in fixed.items():  # exactness does not hang on float round-off
-                matrix[:, j] = value
-            yield self.schema_.from_matrix(matrix, rng)
+    def _output(self, batch: pd.DataFrame) -> Any:
+        if self.label_ is None:
+            return self.schema_.to_container(batch)
+        column = self.label_["column"]
+        labels = batch[column].to_numpy(dtype=object).astype(self.label_["dtype"])
+        features = self.schema_.to_container(batch.drop(columns=[column]))
+        if self.label_["name"] is not None:
+            return features, pd.Series(labels, name=self.label_["name"])
+        return features, labels
 
     def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> dict[int, float]:
         """Map ``{column: value}`` to ``{column index: encoded value}``, or explain the error."""
@@ -92,7 +90,9 @@ class TabularGenerator(BaseGenerator):
                 f"conditions must be a mapping of column to value, got {type(conditions).__name__}."
             )
         fixed: dict[int, float] = {}
-        for name, value in conditions.items():
+        for key, value in conditions.items():
+            # fitted with y: "label" names its classes, wherever the column sits
+            name = self.label_["column"] if self.label_ is not None and key == LABEL else key
             j = self.schema_.index(name)
             col = self.schema_.columns[j]
             if col.kind in (ColumnKind.IDENTIFIER, ColumnKind.EMPTY):
@@ -113,7 +113,7 @@ class TabularGenerator(BaseGenerator):
                     f"conditions[{name!r}] = {value!r} was never seen in the fitted data, so no "
                     "generator can produce it faithfully."
                 ) from None
-            if col.kind.is_continuous and not (col.minimum <= encoded <= col.maximum):  # type: ignore[operator]
+            if col.kind.is_continuous and not (col.minimum <= encoded <= col.maximum):
                 raise InvalidParameterError(
                     f"conditions[{name!r}] = {value!r} is outside the fitted range "
                     f"[{col.minimum}, {col.maximum}]; a generator cannot extrapolate it exactly."
@@ -144,24 +144,43 @@ class TabularGenerator(BaseGenerator):
     def _is_fitted(self) -> bool:
         return hasattr(self, "schema_")
 
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        state, tensors = self._get_model_state()
-        return {"schema": self.schema_.to_dict(), "model": state}, tensors
+    def _get_schema_extras(self) -> dict[str, Any]:
+        return {"labels": self.label_} if self.label_ is not None else {}
 
-    def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
-        self.schema_ = TableSchema.from_dict(state["schema"])
-        self.n_features_in_ = len(self.schema_.columns)
+    def _set_schema_extras(self, state: Mapping[str, Any]) -> None:
+        labels = state.get("labels")
+        self.label_ = dict(labels) if labels is not None else None
+        names = self.schema_.names[:-1] if self.label_ is not None else self.schema_.names
+        self.n_features_in_ = len(names)
         if self.schema_.container == "dataframe":
-            self.feature_names_in_ = np.asarray(self.schema_.names, dtype=object)
-        self._set_model_state(state["model"], tensors)
+            self.feature_names_in_ = np.asarray(names, dtype=object)
 
-    @abstractmethod
-    def _get_model_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]: ...
 
-    @abstractmethod
-    def _set_model_state(
-        self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
-    ) -> None: ...
+def _label_info(frame: pd.DataFrame, y: Any) -> dict[str, Any]:
+    """How ``y`` joins ``frame``: its column name, classes, dtype and name (for the output)."""
+    values = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+    if values.ndim != 1 or len(values) != len(frame):
+        raise InvalidDataError(
+            f"y must hold one label per row of X: X has {len(frame)} rows, y has shape "
+            f"{values.shape}."
+        )
+    if pd.isna(pd.Series(values, dtype=object)).any():
+        raise InvalidDataError("y holds missing labels (NaN/None); drop those rows or give "
+                               "them a class.")
+    column = LABEL_COLUMN
+    while column in frame.columns:
+        column = f"_{column}"
+    classes = np.unique(values)
+    return {
+        "column": column,
+        "classes": [_plain(c) for c in classes],
+        "dtype": str(values.dtype),
+        "name": str(y.name) if isinstance(y, pd.Series) and y.name is not None else None,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _is_missing(value: Any) -> bool:
