@@ -29,7 +29,7 @@ def test_tabular_fit_with_y_samples_x_and_y_with_exact_classes(tmp_path) -> None
     # the class was learnt jointly: the rare class's rows look like it
     assert X_new["spend"].mean() > X.loc[y == "no", "spend"].mean() + 1.5
     assert gen.n_features_in_ == 2 and list(gen.feature_names_in_) == ["age", "spend"]
-    X_all, y_all = gen.sample(400, random_state=2)
+    _, y_all = gen.sample(400, random_state=2)
     assert 0.1 < (y_all == "yes").mean() < 0.3
     # save/load keeps the label handling
     gen.save(tmp_path / "m")
