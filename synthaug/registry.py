@@ -190,6 +190,8 @@ class Registry(Generic[T]):
 
 generators: Registry[type[BaseGenerator]] = Registry("generator", {
     "synthaug.generators.tabular": None,
+    "synthaug.generators.image": "image",
+    "synthaug.generators.text": "text",
     "synthaug.generators.adapters": None,
 })
 validators: Registry[type[BaseValidator]] = Registry("validator", {
@@ -202,6 +204,6 @@ downstream_models: Registry[Callable[..., Any]] = Registry(
 )
 modalities: Registry[Modality] = Registry("modality", {
     "synthaug.data.tabular": None,
-    "synthaug.data.image": "image",
-    "synthaug.data.text": "text",
+    "synthaug.data.image": None,
+    "synthaug.data.text": None,
 }, pattern=WORD)

@@ -59,6 +59,7 @@ __all__ = [
     "Modality",
     "Prepared",
     "PreparedCache",
+    "check_labels",
     "detect_modality",
     "get_modality",
     "list_modalities",
@@ -238,6 +239,40 @@ class Modality(ABC):
     @abstractmethod
     def write(self, data: Any, path: str | os.PathLike[str]) -> Path:
         """Write ``data`` completely or not at all (see :mod:`synthaug.utils.files`)."""
+
+
+def check_labels(y: Any, n: int, *, what: str = "images") -> np.ndarray:
+    """``y`` as a 1-D array of ``n`` labels with none missing, or a clear error.
+
+    Examples
+    --------
+    >>> check_labels(["a", "b"], 2).tolist()
+    ['a', 'b']
+    """
+    import pandas as pd
+
+    values = y.to_numpy() if isinstance(y, pd.Series | pd.Index) else np.asarray(y)
+    if values.ndim != 1:
+        raise InvalidDataError(
+            f"labels must be one class per record (1-D), got shape {values.shape}. Pass a list, "
+            "a 1-D array or a pandas Series."
+        )
+    if len(values) != n:
+        raise InvalidDataError(
+            f"there are {len(values)} labels for {n} {what}; give exactly one label per record."
+        )
+    missing = pd.isna(pd.Series(values, dtype=object)).to_numpy()
+    if missing.any():
+        first = np.flatnonzero(missing)[:5].tolist()
+        raise InvalidDataError(
+            f"{int(missing.sum())} label(s) are missing (NaN/None), first at positions {first}; "
+            "drop those records or give them a class."
+        )
+    if values.dtype.kind == "O" and not all(isinstance(v, str | int | np.integer)
+                                            for v in values):
+        kinds = sorted({type(v).__name__ for v in values})
+        raise InvalidDataError(f"labels must be integers or strings; got values of types {kinds}.")
+    return values
 
 
 def register_modality(modality: Modality) -> Modality:

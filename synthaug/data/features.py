@@ -1,0 +1,96 @@
+"""Feature views of images and texts: the matrices their validators compute on.
+
+A modality without columns (images, text) gives validators an embedding instead: each record
+becomes a row of numerical features (``f0``, ``f1``, ...), fitted on the real data only.  Two
+rules make such a view safe for privacy checks:
+
+* **Identical records get identical rows.**  Records are keyed by content, each distinct record
+  is embedded once and the rows are copied back, so an exact copy of a training record is an
+  exact copy in feature space too (floating-point products of the same record in different
+  batches need not agree to the last bit, and exact-copy checks compare bits).
+* **The embedding sees only the real data when it is fitted**, so synthetic data cannot shape
+  the space it is judged in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthaug.data.modality import Prepared
+from synthaug.data.schema import ColumnKind, ColumnSchema, TableSchema
+
+__all__ = ["content_keys", "embed_once", "feature_view"]
+
+
+def content_keys(records: Sequence[bytes]) -> np.ndarray:
+    """A 128-bit digest per record (as 16-byte strings): equal records, equal keys."""
+    return np.asarray([hashlib.blake2b(r, digest_size=16).digest() for r in records],
+                      dtype=object)
+
+
+def embed_once(
+    keys: Sequence[np.ndarray],
+    fetch: Callable[[int, np.ndarray], Any],
+    transform: Callable[[Any], np.ndarray],
+) -> list[np.ndarray]:
+    """Embed each distinct record once and give every part its rows.
+
+    Parameters
+    ----------
+    keys : sequence of ndarray
+        Content keys of each part's records (:func:`content_keys`).
+    fetch : callable
+        ``fetch(part, positions)`` returns those records of a part, in the form ``transform``
+        takes.
+    transform : callable
+        Records -> float32 feature rows.
+
+    Returns
+    -------
+    list of ndarray
+        The feature matrix of each part.
+    """
+    joined = np.concatenate([np.asarray(k, dtype=object) for k in keys])
+    codes, distinct = pd.factorize(pd.Series(joined), sort=False)
+    first = np.unique(codes, return_index=True)[1]  # first[c]: first position of record c
+    bounds = np.cumsum([0, *(len(k) for k in keys)])
+    part_of = np.searchsorted(bounds, first, side="right") - 1
+    unique: np.ndarray | None = None
+    for p in range(len(keys)):
+        mine = np.flatnonzero(part_of == p)  # the distinct records first seen in part p
+        if not len(mine):
+            continue
+        rows = np.asarray(transform(fetch(p, first[mine] - bounds[p])), dtype=np.float32)
+        if unique is None:
+            unique = np.empty((len(distinct), rows.shape[1]), dtype=np.float32)
+        unique[mine] = rows
+    if unique is None:
+        return [np.zeros((0, 0), dtype=np.float32) for _ in keys]
+    dense = unique[codes]
+    return [dense[bounds[p]:bounds[p + 1]] for p in range(len(keys))]
+
+
+def feature_view(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    holdout: np.ndarray | None,
+    *,
+    modality: str,
+    features: str,
+) -> Prepared:
+    """A :class:`Prepared` of numerical feature columns ``f0..f{k-1}``."""
+    k = real.shape[1]
+    columns = tuple(
+        ColumnSchema(f"f{j}", ColumnKind.NUMERICAL, "float32",
+                     minimum=float(real[:, j].min()), maximum=float(real[:, j].max()))
+        for j in range(k)
+    )
+    schema = TableSchema(columns, n_rows=len(real), container="ndarray", array_dtype="float32")
+    return Prepared(schema=schema, real=real.astype(np.float64), synthetic=synthetic.astype(
+        np.float64), holdout=None if holdout is None else holdout.astype(np.float64),
+        columns=tuple(range(k)), modality=modality, features=features)

@@ -1,0 +1,226 @@
+"""Image files: folders of PNGs and ``.npz`` archives, read with checks and written atomically.
+
+Layouts read:
+
+* ``root/<class>/*.png`` (also ``.jpg``/``.jpeg``/``.bmp``): the class is the folder name;
+* ``root/*.png`` with a ``labels.csv`` of ``file,label`` rows (what :func:`write_images` writes),
+  or with no ``labels.csv`` for unlabelled images;
+* ``file.npz`` with an ``images`` array (uint8 ``(N, H, W[, C])``) and optionally ``labels``.
+
+Written: a folder ``root/<class>/<index>.png`` plus ``labels.csv`` (file, label), or an
+``.npz``.  A folder is replaced only when it is one synthaug wrote (see
+:func:`synthaug.utils.files.atomic_folder`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthaug.data.image.container import Images, as_images
+from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.utils.files import atomic_file, atomic_folder
+
+__all__ = ["IMAGE_SUFFIXES", "is_image_path", "read_images", "write_images"]
+
+#: image file suffixes read from folders
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+LABELS_FILE = "labels.csv"
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def is_image_path(path: Path) -> bool:
+    """Whether ``path`` is an ``.npz`` or a folder of images in one of the layouts above."""
+    if path.suffix.lower() == ".npz":
+        return True
+    if not path.is_dir():
+        return False
+    if (path / LABELS_FILE).is_file() or _image_files(path):
+        return True
+    return any(sub.is_dir() and _image_files(sub) for sub in path.iterdir())
+
+
+def read_images(path: Path) -> Images:
+    """Read images (and labels) from ``path``; see the module docstring for the layouts.
+
+    Raises
+    ------
+    InvalidDataError
+        For a file that is not an image, images of different sizes or modes, an empty class
+        folder, a ``labels.csv`` that names missing files, or an ``.npz`` without ``images``;
+        the message names the file.
+    InvalidParameterError
+        When ``path`` does not exist.
+    """
+    if path.suffix.lower() == ".npz":
+        return _read_npz(path)
+    if not path.is_dir():
+        raise InvalidParameterError(f"{str(path)!r} is neither an image folder nor an .npz file.")
+    if (path / LABELS_FILE).is_file():
+        listed, labels = _read_labels_file(path)
+        return _load(listed, labels, path)
+    flat = _image_files(path)
+    classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if flat and classes:
+        raise InvalidDataError(
+            f"{str(path)!r} holds images both at the top and in subfolders; put every image in "
+            "its class folder (root/<class>/*.png), or all at the top with a labels.csv."
+        )
+    if flat:
+        return _load(flat, None, path)
+    files: list[Path] = []
+    names: list[str] = []
+    for folder in classes:
+        found = _image_files(folder)
+        if not found:
+            raise InvalidDataError(
+                f"class folder {str(folder)!r} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
+                "remove it or add its images."
+            )
+        files.extend(found)
+        names.extend([folder.name] * len(found))
+    if not files:
+        raise InvalidDataError(f"{str(path)!r} holds no images.")
+    return _load(files, np.asarray(names, dtype=object), path)
+
+
+def _read_labels_file(path: Path) -> tuple[list[Path], np.ndarray | None]:
+    files: list[Path] = []
+    labels: list[str] = []
+    try:
+        with open(path / LABELS_FILE, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidDataError(f"cannot read {str(path / LABELS_FILE)!r}: {exc}") from None
+    for i, row in enumerate(rows):
+        name, label = row.get("file"), row.get("label")
+        if not name or label is None:
+            raise InvalidDataError(f"{str(path / LABELS_FILE)!r} row {i + 2} needs 'file' and "
+                                   "'label' columns.")
+        file = (path / name).resolve()
+        if path.resolve() not in file.parents or not file.is_file():
+            raise InvalidDataError(f"{str(path / LABELS_FILE)!r} row {i + 2} names {name!r}, "
+                                   "which is not an image inside the folder.")
+        files.append(file)
+        labels.append(label)
+    if not files:
+        raise InvalidDataError(f"{str(path / LABELS_FILE)!r} lists no images.")
+    if not any(labels):  # written for unlabelled images
+        return files, None
+    if not all(labels):
+        raise InvalidDataError(f"{str(path / LABELS_FILE)!r} leaves some labels empty; give "
+                               "every image a label, or none.")
+    return files, np.asarray(labels, dtype=object)
+
+
+def _load(files: list[Path], labels: np.ndarray | None, root: Path) -> Images:
+    from PIL import Image, UnidentifiedImageError
+
+    arrays = []
+    first: tuple[Any, Any] | None = None
+    for file in files:
+        try:
+            with Image.open(file) as img:
+                img.load()
+                mode = img.mode if img.mode in ("L", "RGB") else None
+                if mode is None:
+                    raise InvalidDataError(
+                        f"{str(file)!r} has mode {img.mode!r}; save grey ('L') or RGB images."
+                    )
+                arr = np.asarray(img, dtype=np.uint8)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise InvalidDataError(f"{str(file)!r} is not a readable image ({exc}); remove or "
+                                   "replace it.") from None
+        key = (arr.shape, mode)
+        if first is None:
+            first = key
+        elif key != first:
+            raise InvalidDataError(
+                f"{str(file)!r} is {arr.shape[1]}x{arr.shape[0]} {mode} but the first image of "
+                f"{str(root)!r} is {first[0][1]}x{first[0][0]} {first[1]}; every image must "
+                "have one size and mode."
+            )
+        arrays.append(arr[..., None] if arr.ndim == 2 else arr)
+    return as_images(np.stack(arrays), labels, what=str(root))
+
+
+def _read_npz(path: Path) -> Images:
+    if not path.is_file():
+        raise InvalidParameterError(f"{str(path)!r} is not a file.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:  # never unpickle
+            if "images" not in archive.files:
+                raise InvalidDataError(f"{str(path)!r} has no 'images' array (it has "
+                                       f"{archive.files}); save with np.savez(path, "
+                                       "images=..., labels=...).")
+            images = archive["images"]
+            labels = archive["labels"] if "labels" in archive.files else None
+    except (OSError, ValueError) as exc:
+        raise InvalidDataError(f"cannot read {str(path)!r} as an .npz of images ({exc}).") from None
+    return as_images(images, labels, what=str(path))
+
+
+def _folder_problem(path: Path) -> str | None:
+    """Why ``path`` is not an image folder synthaug wrote (None: it is one, replaceable)."""
+    if not (path / LABELS_FILE).is_file():
+        return f"it has no {LABELS_FILE}, so synthaug did not write it"
+    try:
+        files, _ = _read_labels_file(path)
+    except InvalidDataError as exc:
+        return str(exc)
+    listed = {f.resolve() for f in files} | {(path / LABELS_FILE).resolve()}
+    for entry in path.rglob("*"):
+        if entry.is_file() and entry.resolve() not in listed:
+            return f"it holds {str(entry)!r}, which synthaug did not write"
+    return None
+
+
+def write_images(data: Images, path: str | os.PathLike[str]) -> Path:
+    """Write ``data`` to an ``.npz`` or a folder of PNGs plus ``labels.csv``, atomically."""
+    from PIL import Image
+
+    target = Path(path)
+    if target.suffix.lower() == ".npz":
+        with atomic_file(target) as tmp:
+            buffer = io.BytesIO()
+            arrays = {"images": data.pixels}
+            if data.labels is not None:
+                arrays["labels"] = np.asarray(data.labels).astype(str) \
+                    if data.labels.dtype.kind == "O" else data.labels
+            np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+            tmp.write_bytes(buffer.getvalue())
+        return target
+    if target.suffix:
+        raise InvalidParameterError(f"{str(target)!r}: write images to a folder (no suffix) or "
+                                    "an .npz file.")
+    width = max(6, len(str(len(data))))
+    with atomic_folder(target, replaceable=_folder_problem, what="image folder") as tmp:
+        rows = []
+        for i in range(len(data)):
+            label = None if data.labels is None else str(data.labels[i])
+            if label is not None and (not label or label in (".", "..") or "/" in label
+                                      or "\\" in label):
+                raise InvalidParameterError(f"label {label!r} cannot name a folder; map the "
+                                            "labels to plain names first.")
+            folder = tmp / label if label is not None else tmp
+            folder.mkdir(exist_ok=True)
+            name = f"{i:0{width}d}.png"
+            pixels = data.pixels[i]
+            Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
+                folder / name, format="PNG")
+            rows.append({"file": f"{label}/{name}" if label is not None else name,
+                         "label": "" if label is None else label})
+        with open(tmp / LABELS_FILE, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["file", "label"])
+            writer.writeheader()
+            writer.writerows(rows)
+    return target
