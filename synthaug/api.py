@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from synthaug.data.schema import as_frame
+from synthaug import registry
+from synthaug.data.modality import LABEL, Modality, detect_modality
+from synthaug.data.tabular import label_column_name
 from synthaug.data.tabular.prepare import has_comparable_columns
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
-from synthaug.generators.base import BaseGenerator, get_generator
+from synthaug.generators.base import BaseGenerator, get_generator, list_generators
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.random import RandomState, check_random_state, spawn_seed
 from synthaug.validators.report import SuiteReport
@@ -85,6 +87,7 @@ class AugmentReport:
 
 def augment(
     data: Any,
+    y: Any = None,
     *,
     target: str | None = None,
     generator: str | BaseGenerator = "auto",
@@ -100,24 +103,33 @@ def augment(
     sensitive: str | Sequence[str] | None = None,
     progress: bool | None = None,
 ) -> tuple[Any, AugmentReport]:
-    """Fit a generator on ``data`` and return the data with synthetic rows appended.
+    """Fit a generator on ``data`` and return the data with synthetic records appended.
 
     Parameters
     ----------
-    data : DataFrame or 2-D ndarray
-        The real data; the result has the same container type, columns and dtypes.
+    data : table, images or texts
+        The real data: a DataFrame or 2-D array; images (uint8 ``(N, H, W[, C])`` arrays, a
+        list of PIL images, :class:`~synthaug.data.image.Images`, a folder); or texts (a list
+        or Series of strings, :class:`~synthaug.data.text.Texts`).  The result has the same
+        container type, columns and dtypes.
+    y : array-like, optional
+        Class labels given apart from ``data`` (one per record).  Then the result is
+        ``(records, labels)``, like ``fit_resample``.  A table may instead name its label
+        column with ``target``.
     target : str, optional
-        The label column; needed for ``balance``.
+        The label column of a table; needed for ``balance`` on a table without ``y``.
     generator : str or generator, default="auto"
         A registry name (see :func:`synthaug.list_generators`), an unfitted generator, or
-        ``"auto"`` (the Gaussian copula for now: fast and exact under conditions).
+        ``"auto"`` (the generator of the data's modality tagged ``"default"``; for tables the
+        Gaussian copula: fast and exact under conditions).
     n, ratio : int or float, optional
-        How many synthetic rows: ``n`` rows, or ``ratio`` times the real row count.  With
-        neither (and no ``balance``) the data is doubled (``ratio=1.0``).
+        How many synthetic records: ``n``, or ``ratio`` times the real count.  With neither
+        (and no ``balance``) the data is doubled (``ratio=1.0``).
     conditions : mapping, optional
-        Exact column values every synthetic row has, for example ``{"income": ">50K"}``.
+        Exact values every synthetic record has: columns of a table (``{"income": ">50K"}``),
+        or the class (``{"label": 3}``).
     balance : bool, default=False
-        Top every class of ``target`` up to the size of the largest class.
+        Top every class up to the size of the largest class.
     random_state : int, numpy Generator or None
         Makes the whole call repeatable on the same device.
     device : str, default="auto"
@@ -125,22 +137,22 @@ def augment(
     generator_params : mapping, optional
         Parameters for the generator when it is given by name.
     suite : str, path, Suite or None, default="default"
-        The validation suite run on the synthetic rows against ``data`` (a built-in name such as
-        ``"default"``, ``"privacy-strict"`` or ``"fairness"``, a TOML file, or a
-        :class:`~synthaug.validators.suite.Suite`); its report is ``report.validation``.
-        ``None`` skips validation.  A failed gate does not raise here: call
+        The validation suite run on the synthetic records against ``data`` (a built-in name,
+        a TOML file, or a :class:`~synthaug.validators.suite.Suite`); ``"default"`` means the
+        data modality's default suite.  Its report is ``report.validation``; ``None`` skips
+        validation.  A failed gate does not raise here: call
         ``report.validation.raise_for_gate()`` where a pipeline must stop.
-    holdout : DataFrame or 2-D ndarray, optional
-        Real rows kept out of ``data``; the suite's privacy checks compare against them.
+    holdout : same kind as ``data``, optional
+        Real records kept out of ``data``; the suite's privacy checks compare against them.
     sensitive : str or sequence of str, optional
-        Sensitive columns for the suite's bias checks (``"sex,race"`` or a list).
+        Sensitive columns of a table for the suite's bias checks (``"sex,race"`` or a list).
     progress : bool or None
         Show progress (``None``: when standard error is a terminal).
 
     Returns
     -------
-    augmented : same type as ``data``
-        Real rows first, then the synthetic rows.
+    augmented : same type as ``data`` (``(records, labels)`` when ``y`` was given)
+        Real records first, then the synthetic ones.
     report : AugmentReport
 
     Examples
@@ -153,20 +165,30 @@ def augment(
     >>> out["y"].value_counts().to_dict()
     {'a': 4, 'b': 4}
     """
-    frame, container, array_dtype = as_frame(data, what="data")
-    if len(frame) < 2:
-        raise InvalidDataError("data has 1 row; give at least 2 rows to learn from.")
-    plan = _plan(frame, target, n, ratio, conditions, balance)
+    modality = detect_modality(data, what="data")
+    real = modality.check(data, y, what="data")
+    if modality.n_records(real) < 2:
+        raise InvalidDataError(f"data has 1 {modality.record}; give at least 2 "
+                               f"{modality.record}s to learn from.")
+    if target is None and y is not None and modality.name == "tabular":
+        target = label_column_name(y)  # labels given apart became this column
+    if target is not None and modality.name != "tabular":
+        raise InvalidParameterError(
+            f"target names a column of a table; {modality.name} data carry their labels "
+            "(pass them as y=... or inside the container)."
+        )
+    plan = _plan(modality, real, target, n, ratio, conditions, balance)
     # a misspelt suite must fail before minutes of fitting, not after
-    checker = suite if isinstance(suite, Suite) or suite is None else Suite.from_file(suite)
+    checker = _suite(suite, modality)
     rng = check_random_state(random_state)
-    gen = _make_generator(generator, generator_params, device, spawn_seed(rng))
+    gen = _make_generator(generator, generator_params, device, spawn_seed(rng), modality.name)
     label = gen.name or type(gen).__name__
+    holdout_data = None if holdout is None else modality.check(holdout, what="holdout")
 
     with progress_bar(2 + len(plan), f"augment ({label})", progress, unit="step") as bar:
         bar.set_postfix_str("fitting")
         start = time.perf_counter()
-        gen.fit(frame)
+        gen.fit(real)
         fit_seconds = time.perf_counter() - start
         bar.update(1)
         bar.set_postfix_str("sampling")
@@ -174,48 +196,117 @@ def augment(
         parts = []
         for count, conds in plan:
             if count > 0:
-                parts.append(gen.sample(count, conditions=conds or None,
-                                        random_state=spawn_seed(rng)))
+                rows = gen.sample(count, conditions=conds or None, random_state=spawn_seed(rng))
+                parts.append(rows if modality.name == "tabular" else modality.check(rows))
             bar.update(1)
         sample_seconds = time.perf_counter() - start
-        synthetic = (
-            pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0].copy()
-        )
+        synthetic = (modality.concat(parts) if parts
+                     else modality.take(real, np.zeros(0, dtype=np.int64)))
         bar.set_postfix_str("validating")
-        validation = _validate(checker, frame, synthetic, holdout, target, sensitive,
-                               {"device": device, "generator": _generator_info(gen)})
-        fidelity = _fidelity(validation, len(synthetic), balance)
+        validation = _validate(checker, modality, real, synthetic, holdout_data, target,
+                               sensitive, {"device": device, "generator": _generator_info(gen)})
+        n_synthetic = modality.n_records(synthetic)
+        fidelity = _fidelity(validation, n_synthetic, balance)
         bar.update(1)
 
-    augmented = pd.concat([frame, synthetic], ignore_index=True)
-    augmented = augmented.astype(frame.dtypes.to_dict())
+    augmented = modality.concat([real, synthetic])
+    if modality.name == "tabular":
+        augmented = augmented.astype(real.dtypes.to_dict())
+    label_key = target if modality.name == "tabular" else LABEL
     report = AugmentReport(
         generator=label,
-        n_real=len(frame),
-        n_synthetic=len(synthetic),
+        n_real=modality.n_records(real),
+        n_synthetic=n_synthetic,
         fit_seconds=round(fit_seconds, 4),
         sample_seconds=round(sample_seconds, 4),
-        target=target,
-        class_counts_before=_counts(frame, target),
-        class_counts_after=_counts(augmented, target),
+        target=label_key if _labels(modality, real, target) is not None else None,
+        class_counts_before=_counts(_labels(modality, real, target)),
+        class_counts_after=_counts(_labels(modality, augmented, target)),
         rows_by_condition=[{"rows": c, "conditions": dict(k)} for c, k in plan],
         fidelity=fidelity,
         validation=validation,
     )
-    if container == "ndarray":
-        return augmented.to_numpy(dtype=array_dtype), report
-    return augmented, report
+    return modality.restore(augmented, data, y), report
+
+
+def _labels(modality: Modality, data: Any, target: str | None) -> np.ndarray | None:
+    if modality.name == "tabular" and target is None:
+        return None
+    return modality.labels(data, target=target)
 
 
 def _plan(
-    frame: pd.DataFrame,
+    modality: Modality,
+    real: Any,
     target: str | None,
     n: int | None,
     ratio: float | None,
     conditions: Mapping[str, Any] | None,
     balance: bool,
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Decide how many rows to draw under which conditions; fail before any fitting."""
+    """Decide how many records to draw under which conditions; fail before any fitting."""
+    if modality.name == "tabular":
+        _check_table_roles(real, target, conditions)
+    elif conditions is not None:
+        if not isinstance(conditions, Mapping):
+            raise InvalidParameterError("conditions must be a mapping such as {'label': 3}.")
+        unknown = sorted(str(k) for k in conditions if k != LABEL)
+        if unknown:
+            raise InvalidParameterError(
+                f"{modality.name} data can be conditioned on the class only "
+                f"(conditions={{{LABEL!r}: ...}}), not on {unknown}."
+            )
+    n_real = modality.n_records(real)
+    if balance:
+        if n is not None or ratio is not None or conditions:
+            raise InvalidParameterError(
+                "balance=True decides the rows itself; do not also give n, ratio or conditions."
+            )
+        if modality.name == "tabular" and target is None:
+            raise InvalidParameterError("balance=True needs target=<label column> (or y=...).")
+        labels = modality.labels(real, target=target)
+        if labels is None:
+            raise InvalidParameterError(
+                f"balance=True needs labels; these {modality.name} data have none (pass y=...)."
+            )
+        series = pd.Series(labels)
+        if isinstance(real, pd.DataFrame) and target is not None:
+            series = real[target]  # keep a categorical's dtype: its unused levels are no class
+        counts = series.value_counts(dropna=True)
+        counts = counts[counts > 0]
+        what = repr(target) if target is not None else "the labels"
+        if len(counts) < 2:
+            raise InvalidDataError(
+                f"target {what} has {len(counts)} class(es); balancing needs at least two. "
+                "Use n= or ratio= to add records instead."
+            )
+        known = series.dropna()
+        fractional = pd.api.types.is_float_dtype(known) and bool((known != known.round()).any())
+        if fractional or len(counts) > MAX_BALANCE_CLASSES:
+            raise InvalidDataError(
+                f"target {what} has {len(counts)} distinct values; it looks continuous, "
+                "not a class label. Balance a categorical target instead."
+            )
+        top = int(counts.max())
+        key = target if modality.name == "tabular" and target is not None else LABEL
+        return [(top - int(c), {key: _plain(k)}) for k, c in counts.items() if c < top]
+    if n is not None and ratio is not None:
+        raise InvalidParameterError("give n or ratio, not both.")
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise InvalidParameterError(f"n must be a non-negative int, got {n!r}.")
+        count = int(n)
+    else:
+        r = 1.0 if ratio is None else ratio
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not r > 0 or r == np.inf:
+            raise InvalidParameterError(f"ratio must be a positive finite number, got {ratio!r}.")
+        count = round(r * n_real)
+    return [(count, dict(conditions or {}))]
+
+
+def _check_table_roles(
+    frame: pd.DataFrame, target: str | None, conditions: Mapping[str, Any] | None
+) -> None:
     if target is not None and target not in frame.columns:
         raise InvalidParameterError(
             f"target={target!r} is not a column of data; columns are {list(frame.columns)}."
@@ -228,41 +319,14 @@ def _plan(
                 f"conditions names column {name!r}, which is not in data; "
                 f"columns are {list(frame.columns)}."
             )
-    if balance:
-        if n is not None or ratio is not None or conditions:
-            raise InvalidParameterError(
-                "balance=True decides the rows itself; do not also give n, ratio or conditions."
-            )
-        if target is None:
-            raise InvalidParameterError("balance=True needs target=<label column>.")
-        counts = frame[target].value_counts(dropna=True)
-        counts = counts[counts > 0]  # a categorical's unused levels are not classes
-        if len(counts) < 2:
-            raise InvalidDataError(
-                f"target {target!r} has {len(counts)} class(es); balancing needs at least two. "
-                "Use n= or ratio= to add rows instead."
-            )
-        labels = frame[target].dropna()
-        fractional = pd.api.types.is_float_dtype(labels) and bool((labels != labels.round()).any())
-        if fractional or len(counts) > MAX_BALANCE_CLASSES:
-            raise InvalidDataError(
-                f"target {target!r} has {len(counts)} distinct values; it looks continuous, "
-                "not a class label. Balance a categorical target instead."
-            )
-        top = int(counts.max())
-        return [(top - int(c), {target: _plain(k)}) for k, c in counts.items() if c < top]
-    if n is not None and ratio is not None:
-        raise InvalidParameterError("give n or ratio, not both.")
-    if n is not None:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InvalidParameterError(f"n must be a non-negative int, got {n!r}.")
-        count = int(n)
-    else:
-        r = 1.0 if ratio is None else ratio
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not r > 0 or r == np.inf:
-            raise InvalidParameterError(f"ratio must be a positive finite number, got {ratio!r}.")
-        count = round(r * len(frame))
-    return [(count, dict(conditions or {}))]
+
+
+def _suite(suite: str | os.PathLike[str] | Suite | None, modality: Modality) -> Suite | None:
+    if suite is None or isinstance(suite, Suite):
+        return suite
+    if str(suite) == "default":  # each modality has its own default suite
+        return Suite.from_file(modality.default_suite)
+    return Suite.from_file(suite)
 
 
 def _make_generator(
@@ -270,6 +334,7 @@ def _make_generator(
     params: Mapping[str, Any] | None,
     device: str,
     seed: int,
+    modality: str,
 ) -> BaseGenerator:
     if isinstance(generator, BaseGenerator):
         if params:
@@ -277,30 +342,56 @@ def _make_generator(
                 "generator_params applies to a generator given by name; set the parameters on "
                 "the generator object instead."
             )
-        return clone(generator)
-    name = "tabular.copula" if generator == "auto" else generator
-    if not isinstance(name, str):
+        gen = clone(generator)
+    else:
+        if not isinstance(generator, str):
+            raise InvalidParameterError(
+                f"generator must be a registry name or a generator, got "
+                f"{type(generator).__name__}."
+            )
+        name = default_generator(modality) if generator == "auto" else generator
+        chosen = dict(params or {})
+        chosen.setdefault("device", device)
+        chosen.setdefault("random_state", seed)
+        gen = get_generator(name, **chosen)
+    if gen.modality != modality:
+        choices = ", ".join(list_generators(modality)) or "none is installed"
         raise InvalidParameterError(
-            f"generator must be a registry name or a generator, got {type(generator).__name__}."
+            f"generator {gen.name or type(gen).__name__!r} makes {gen.modality} data, but the "
+            f"data are {modality}; pick a {modality} generator ({choices})."
         )
-    chosen = dict(params or {})
-    chosen.setdefault("device", device)
-    chosen.setdefault("random_state", seed)
-    return get_generator(name, **chosen)
+    return gen
+
+
+def default_generator(modality: str) -> str:
+    """The registered generator of ``modality`` tagged ``"default"`` (what "auto" picks)."""
+    for name in list_generators(modality):
+        if "default" in registry.generators.get(name).tags:
+            return name
+    names = list_generators(modality)
+    if names:
+        return names[0]
+    raise InvalidParameterError(
+        f"no {modality} generator is installed, so generator='auto' has nothing to pick; "
+        f"install one (pip install 'synthaug[{modality}]') or pass a generator."
+    )
 
 
 def _validate(
     suite: Suite | None,
-    real: pd.DataFrame,
-    synthetic: pd.DataFrame,
+    modality: Modality,
+    real: Any,
+    synthetic: Any,
     holdout: Any,
     target: str | None,
     sensitive: str | Sequence[str] | None,
     context: Mapping[str, Any],
 ) -> SuiteReport | None:
+    if suite is None or modality.n_records(synthetic) == 0:
+        return None
     # a table of identifier or all-missing columns has nothing to score: the rows are made all
     # the same, and the report says it was not validated
-    if suite is None or len(synthetic) == 0 or not has_comparable_columns(real):
+    if modality.name == "tabular" and not has_comparable_columns(real):
         return None
     return suite.run(real, synthetic, holdout=holdout, target=target, sensitive=sensitive,
                      context=context)
@@ -316,8 +407,10 @@ def _fidelity(validation: SuiteReport | None, n_synthetic: int, balance: bool) -
         return {"notes": ["no synthetic rows were made"]}
     if validation is None:
         return {"notes": ["not validated (suite=None, or no column worth comparing)"]}
-    shapes = next((c for c in validation.checks
-                   if c.validator == "fidelity.column_shapes" and c.value is not None), None)
+    # the first fidelity score with a value per column (column shapes, in the default suite)
+    shapes = next((c for c in validation.checks if c.category == "fidelity"
+                   and c.value is not None and isinstance(c.details.get("columns"), Mapping)),
+                  None)
     out: dict[str, Any] = {}
     if shapes is not None:
         out["column_shapes"] = round(float(shapes.value), 4)  # type: ignore[arg-type]
@@ -329,10 +422,10 @@ def _fidelity(validation: SuiteReport | None, n_synthetic: int, balance: bool) -
     return out
 
 
-def _counts(frame: pd.DataFrame, target: str | None) -> dict[str, int]:
-    if target is None:
+def _counts(labels: np.ndarray | None) -> dict[str, int]:
+    if labels is None:
         return {}
-    return {str(k): int(v) for k, v in frame[target].value_counts(dropna=False).items()}
+    return {str(k): int(v) for k, v in pd.Series(labels).value_counts(dropna=False).items()}
 
 
 def _plain(value: Any) -> Any:

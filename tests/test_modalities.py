@@ -64,7 +64,7 @@ def test_detect_modality(data: object, name: str) -> None:
 
 
 def test_detect_modality_refuses_what_it_does_not_know() -> None:
-    with pytest.raises(InvalidDataError, match="does not recognise"):
+    with pytest.raises(InvalidDataError, match="must be images"):
         detect_modality({"a": 1})
 
 

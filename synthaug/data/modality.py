@@ -62,6 +62,7 @@ __all__ = [
     "check_labels",
     "detect_modality",
     "get_modality",
+    "labels_like",
     "list_modalities",
     "register_modality",
     "stratified_split",
@@ -186,6 +187,14 @@ class Modality(ABC):
     def fingerprint(self, data: Any) -> str:
         """A content hash (hex SHA-256) of the records and their labels: resume keys."""
 
+    @abstractmethod
+    def restore(self, data: Any, like: Any, y: Any = None) -> Any:
+        """Canonical ``data`` in the container the user gave (``like``, the original input).
+
+        When the user gave labels apart (``y`` is the original labels argument), they come back
+        apart too: ``(records, labels)``, labels as a Series when ``y`` was one.
+        """
+
     # -- generators ----------------------------------------------------------------------------
     @abstractmethod
     def schema(self, data: Any) -> Any:
@@ -275,6 +284,15 @@ def check_labels(y: Any, n: int, *, what: str = "images") -> np.ndarray:
     return values
 
 
+def labels_like(values: np.ndarray, y: Any) -> Any:
+    """``values`` in the type of the user's labels ``y`` (a named Series stays a Series)."""
+    import pandas as pd
+
+    if isinstance(y, pd.Series):
+        return pd.Series(values, name=y.name).astype(y.dtype)
+    return np.asarray(values).astype(np.asarray(y).dtype)
+
+
 def register_modality(modality: Modality) -> Modality:
     """Register an instance under its ``name`` (a second use of a name is an error)."""
     registry.modalities.register(modality.name)(modality)
@@ -310,11 +328,18 @@ def detect_modality(data: Any, *, what: str = "data") -> Modality:
         modality = get_modality(name)
         if name not in ("tabular", "image", "text") and modality.accepts(data):
             return modality
+    if isinstance(data, np.ndarray):
+        raise InvalidDataError(
+            f"{what} must be 2-D (rows x columns) for a table, got an array of shape "
+            f"{data.shape} ({data.dtype}). Reshape a single column with X.reshape(-1, 1). "
+            "Images are uint8 arrays of shape (N, H, W) or (N, H, W, C) (scale floats in "
+            "[0, 1] with (x * 255).round().astype(np.uint8)); texts are a 1-D array of strings."
+        )
     raise InvalidDataError(
-        f"{what} is a {type(data).__name__}, which synthaug does not recognise. Give a table "
-        "(pandas DataFrame or 2-D numpy array), images (uint8 array of shape (N, H, W) or "
-        "(N, H, W, C), a list of PIL images, or synthaug.data.Images) or texts (a list or "
-        "pandas Series of strings, or synthaug.data.Texts)."
+        f"{what} must be images (a uint8 array (N, H, W[, C]), a list of PIL images or "
+        "synthaug.data.Images), texts (a list or pandas Series of strings, or "
+        "synthaug.data.Texts), or a table: a pandas DataFrame or a 2-D numpy array, got "
+        f"{type(data).__name__}. Convert a table with pandas.DataFrame(...)."
     )
 
 

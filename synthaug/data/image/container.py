@@ -21,7 +21,7 @@ import numpy as np
 from synthaug.data.modality import check_labels
 from synthaug.exceptions import InvalidDataError
 
-__all__ = ["ImageSchema", "Images", "as_images", "container_kind"]
+__all__ = ["ImageSchema", "Images", "as_images", "container_kind", "to_kind"]
 
 #: channel counts synthaug handles: grey and RGB
 CHANNELS = (1, 3)
@@ -238,13 +238,25 @@ class ImageSchema:
 
 def container_kind(data: Any) -> str:
     """How the user gave images, so a generator's samples come back the same way."""
-    if isinstance(data, Images):
-        return "images"
     if isinstance(data, np.ndarray):
         return "ndarray3" if data.ndim == 3 else "ndarray"
     if isinstance(data, list | tuple):
         return "pil"
-    return "ndarray"  # a folder or .npz: arrays back (write them with the modality)
+    return "images"  # Images, or a folder / .npz read into Images (labels travel inside)
+
+
+def to_kind(batch: Images, kind: str) -> Any:
+    """The pixels of ``batch`` as the container ``kind`` names (:func:`container_kind`);
+    labels are not included, except in an :class:`Images`."""
+    if kind == "images":
+        return batch
+    if kind == "pil":
+        from PIL import Image
+
+        return [Image.fromarray(p[..., 0] if p.shape[-1] == 1 else p) for p in batch.pixels]
+    if kind == "ndarray3" and batch.pixels.shape[-1] == 1:
+        return batch.pixels[..., 0]
+    return batch.pixels
 
 
 def _plain(value: Any) -> Any:

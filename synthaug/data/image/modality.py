@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from synthaug.data.features import content_keys, embed_once, feature_view
-from synthaug.data.image.container import Images, ImageSchema, as_images
+from synthaug.data.image.container import Images, ImageSchema, as_images, container_kind, to_kind
 from synthaug.data.image.io import is_image_path, read_images, write_images
-from synthaug.data.modality import Modality, Prepared
+from synthaug.data.modality import Modality, Prepared, labels_like
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
 __all__ = ["ImageModality", "pixel_features"]
@@ -61,8 +61,9 @@ class ImageModality(Modality):
     def accepts(self, data: Any) -> bool:
         if isinstance(data, Images):
             return True
-        if isinstance(data, np.ndarray):
-            return data.ndim == 3 or (data.ndim == 4 and data.shape[-1] in (1, 3, 4))
+        if isinstance(data, np.ndarray):  # uint8 only: a float 3-D array may be anything
+            return data.dtype == np.uint8 and (
+                data.ndim == 3 or (data.ndim == 4 and data.shape[-1] in (1, 3, 4)))
         if isinstance(data, list | tuple) and data:
             from synthaug.data.image.container import _is_pil
 
@@ -98,6 +99,14 @@ class ImageModality(Modality):
     def labels(self, data: Any, *, target: str | None = None) -> np.ndarray | None:
         return as_images(data).labels
 
+    def restore(self, data: Any, like: Any, y: Any = None) -> Any:
+        batch = as_images(data)
+        kind = container_kind(like)
+        records = to_kind(batch, kind)
+        if kind == "images" or batch.labels is None:
+            return records
+        return records, labels_like(batch.labels, y) if y is not None else batch.labels
+
     def fingerprint(self, data: Any) -> str:
         batch = as_images(data)
         digest = hashlib.sha256()
@@ -118,8 +127,6 @@ class ImageModality(Modality):
 
     # -- generators ----------------------------------------------------------------------------
     def schema(self, data: Any) -> ImageSchema:
-        from synthaug.data.image.container import container_kind
-
         return ImageSchema.of(as_images(data), container_kind(data))
 
     def schema_from_dict(self, data: Mapping[str, Any]) -> ImageSchema:

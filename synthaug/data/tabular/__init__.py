@@ -4,8 +4,13 @@ Importing this package registers :class:`TabularModality` as ``registry.modaliti
 """
 
 from synthaug.data.modality import register_modality
-from synthaug.data.tabular.modality import TABLE_SUFFIXES, TabularModality, join_labels
+from synthaug.data.tabular.modality import (
+    TABLE_SUFFIXES,
+    TabularModality,
+    join_labels,
+    label_column_name,
+)
 
-__all__ = ["TABLE_SUFFIXES", "TabularModality", "join_labels"]
+__all__ = ["TABLE_SUFFIXES", "TabularModality", "join_labels", "label_column_name"]
 
 register_modality(TabularModality())

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthaug.data.modality import LABEL, Modality, Prepared
+from synthaug.data.modality import LABEL, Modality, Prepared, labels_like
 from synthaug.data.schema import TableSchema, as_frame
 from synthaug.data.tabular.prepare import prepare_tables
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
@@ -80,6 +80,18 @@ class TabularModality(Modality):
                 f"{list(frame.columns)[:20]}."
             )
         return frame[target].to_numpy()
+
+    def restore(self, data: Any, like: Any, y: Any = None) -> Any:
+        """``data`` as a frame, or as an array of ``like``'s dtype when ``like`` is one; with
+        ``y`` given apart, its column (see :func:`join_labels`) comes back apart."""
+        frame, _, _ = as_frame(data, what="data")
+        labels = None
+        if y is not None:
+            column = label_column_name(y)
+            labels = labels_like(frame[column].to_numpy(), y)
+            frame = frame.drop(columns=[column])
+        records = frame.to_numpy(dtype=like.dtype) if isinstance(like, np.ndarray) else frame
+        return records if labels is None else (records, labels)
 
     def fingerprint(self, data: Any) -> str:
         """SHA-256 of the values (row by row, with the index), the column names and dtypes.
@@ -196,6 +208,12 @@ class TabularModality(Modality):
         return target
 
 
+def label_column_name(y: Any) -> str:
+    """The column labels given apart take in a table: the Series' name, else "label"."""
+    name = getattr(y, "name", None)
+    return str(name) if name is not None else LABEL
+
+
 def join_labels(frame: pd.DataFrame, y: Any, *, what: str = "X") -> pd.DataFrame:
     """``frame`` with the labels ``y`` appended as a column (named after ``y``, else "label").
 
@@ -204,8 +222,7 @@ def join_labels(frame: pd.DataFrame, y: Any, *, what: str = "X") -> pd.DataFrame
     InvalidDataError
         When ``y`` is not one label per row, or its name is already a column of ``frame``.
     """
-    name = getattr(y, "name", None)
-    name = str(name) if name is not None else LABEL
+    name = label_column_name(y)
     values = y.to_numpy() if isinstance(y, (pd.Series, pd.Index)) else np.asarray(y)
     if values.ndim != 1:
         raise InvalidDataError(

@@ -23,7 +23,14 @@ import pandas as pd
 from synthaug.data.modality import check_labels
 from synthaug.exceptions import InvalidDataError
 
-__all__ = ["TEXT_FILE_SUFFIXES", "TextSchema", "Texts", "as_texts", "container_kind"]
+__all__ = [
+    "TEXT_FILE_SUFFIXES",
+    "TextSchema",
+    "Texts",
+    "as_texts",
+    "container_kind",
+    "to_kind",
+]
 
 #: files texts are read from (a table file needs a text column)
 TEXT_FILE_SUFFIXES = (".jsonl", ".csv", ".tsv", ".parquet")
@@ -221,13 +228,25 @@ class TextSchema:
 
 def container_kind(data: Any) -> tuple[str, str | None]:
     """How the user gave texts (and a Series' name), so samples come back the same way."""
-    if isinstance(data, Texts):
+    if isinstance(data, Texts | str | os.PathLike):  # a file is read into Texts
         return "texts", None
     if isinstance(data, pd.Series):
         return "series", None if data.name is None else str(data.name)
     if isinstance(data, np.ndarray):
         return "ndarray", None
     return "list", None
+
+
+def to_kind(batch: Texts, kind: str, series_name: str | None = None) -> Any:
+    """The strings of ``batch`` as the container ``kind`` names (:func:`container_kind`);
+    labels are not included, except in a :class:`Texts`."""
+    if kind == "texts":
+        return batch
+    if kind == "series":
+        return pd.Series(batch.texts, name=series_name, dtype=object)
+    if kind == "ndarray":
+        return batch.texts
+    return list(batch.texts)
 
 
 def _plain(value: Any) -> Any:

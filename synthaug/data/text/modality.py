@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from synthaug.data.features import content_keys, embed_once, feature_view
-from synthaug.data.modality import Modality, Prepared
-from synthaug.data.text.container import Texts, TextSchema, as_texts, container_kind
+from synthaug.data.modality import Modality, Prepared, labels_like
+from synthaug.data.text.container import Texts, TextSchema, as_texts, container_kind, to_kind
 from synthaug.data.text.io import is_text_path, read_texts, write_texts
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
@@ -90,6 +90,14 @@ class TextModality(Modality):
 
     def labels(self, data: Any, *, target: str | None = None) -> np.ndarray | None:
         return as_texts(data).labels
+
+    def restore(self, data: Any, like: Any, y: Any = None) -> Any:
+        batch = as_texts(data)
+        kind, name = container_kind(like)
+        records = to_kind(batch, kind, name)
+        if kind == "texts" or batch.labels is None:
+            return records
+        return records, labels_like(batch.labels, y) if y is not None else batch.labels
 
     def fingerprint(self, data: Any) -> str:
         batch = as_texts(data)

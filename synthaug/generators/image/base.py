@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from synthaug.data.image.container import Images, ImageSchema, as_images, container_kind
+from synthaug.data.image.container import Images, ImageSchema, as_images, container_kind, to_kind
 from synthaug.exceptions import InvalidDataError
 from synthaug.generators.conditional import ClassConditionalGenerator
 
@@ -61,18 +61,8 @@ class ImageGenerator(ClassConditionalGenerator):
 
     def _output(self, batch: Images) -> Any:
         kind = self.schema_.container
-        if kind == "images":
-            return batch
-        if kind == "pil":
-            from PIL import Image
-
-            images: Any = [Image.fromarray(p[..., 0] if p.shape[-1] == 1 else p)
-                           for p in batch.pixels]
-        elif kind == "ndarray3" and batch.pixels.shape[-1] == 1:
-            images = batch.pixels[..., 0]
-        else:
-            images = batch.pixels
-        return images if batch.labels is None else (images, batch.labels)
+        images = to_kind(batch, kind)
+        return images if batch.labels is None or kind == "images" else (images, batch.labels)
 
     @abstractmethod
     def _fit_images(self, images: Images, rng: np.random.Generator) -> None:

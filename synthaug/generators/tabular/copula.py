@@ -81,7 +81,7 @@ class GaussianCopulaGenerator(TabularGenerator):
     """
 
     family = "copula"
-    tags = frozenset({"exact_conditions", "cpu"})
+    tags = frozenset({"exact_conditions", "cpu", "default"})
 
     def __init__(
         self,

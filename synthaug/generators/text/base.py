@@ -13,9 +13,8 @@ from abc import abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from synthaug.data.text.container import Texts, TextSchema, as_texts, container_kind
+from synthaug.data.text.container import Texts, TextSchema, as_texts, container_kind, to_kind
 from synthaug.exceptions import InvalidDataError
 from synthaug.generators.conditional import ClassConditionalGenerator
 
@@ -60,16 +59,8 @@ class TextGenerator(ClassConditionalGenerator):
 
     def _output(self, batch: Texts) -> Any:
         kind = self.schema_.container
-        if kind == "texts":
-            return batch
-        texts: Any
-        if kind == "series":
-            texts = pd.Series(batch.texts, name=self.schema_.series_name, dtype=object)
-        elif kind == "ndarray":
-            texts = batch.texts
-        else:
-            texts = list(batch.texts)
-        return texts if batch.labels is None else (texts, batch.labels)
+        texts = to_kind(batch, kind, self.schema_.series_name)
+        return texts if batch.labels is None or kind == "texts" else (texts, batch.labels)
 
     @abstractmethod
     def _fit_texts(self, texts: Texts, rng: np.random.Generator) -> None:
