@@ -28,7 +28,9 @@ renderers draw (:data:`KINDS`):
 ``group_rates`` (bias validators, list)
     ``{"validator", "title", "key", "rows": [{"group", "real", "synthetic"}]}`` plus, where the
     validator measured them, ``"gaps"``: ``[{"grouping", "gap", "real", "synthetic", "change",
-    "interval", "verdict"}]``, the table of widened / narrowed gaps (:func:`group_rates_figure`).
+    "interval", "verdict"}]``, the table of widened / narrowed gaps (:func:`group_rates_figure`;
+    the gaps are measured over the table's groups, so they travel with it rather than as a
+    kind of their own, and a report of tables keeps the figure keys it always had).
 ``image_grid`` (image modality, dict)
     ``{"title", "classes", "real", "synthetic"}``, the two grids as base64 PNGs.
 ``text_samples`` (text modality, dict)
@@ -105,12 +107,6 @@ def finite(value: Any) -> float | None:
     (0.5, None, None, None)
     """
     return float(value) if is_number(value) and math.isfinite(float(value)) else None
-
-
-def _rate(value: Any) -> float | None:
-    # a rate may be missing (a group absent from one side) but is kept when infinite, as the
-    # plots always did: the axis shows it
-    return None if not is_number(value) or math.isnan(float(value)) else float(value)
 
 
 # -- builders validators call from figures() ---------------------------------------------------
@@ -212,8 +208,9 @@ def group_rates_figure(score: Score, rates: Any, *, key: str, title: str,
         synth = sides.get("synthetic") if isinstance(sides, Mapping) else None
         if not (isinstance(real, Mapping) and isinstance(synth, Mapping)):
             continue
-        rows += [{"group": f"{grouping} / {group}", "real": _rate(real.get(group)),
-                  "synthetic": _rate(synth.get(group))}
+        # a group absent from one side has no rate there: None, a gap in the bars
+        rows += [{"group": f"{grouping} / {group}", "real": finite(real.get(group)),
+                  "synthetic": finite(synth.get(group))}
                  for group in dict.fromkeys([*real, *synth])]
     if not rows:
         return {NOTES: [f"Group-rate plot skipped for {score.validator}: its score has no "
@@ -297,7 +294,7 @@ def merge_figures(
     for check, figures in contributions:
         for kind, data in figures.items():
             if kind == NOTES:
-                notes.extend(str(n) for n in data)
+                notes.extend([data] if isinstance(data, str) else [str(n) for n in data])
             elif isinstance(data, list):
                 earlier = merged.setdefault(kind, [])
                 if isinstance(earlier, list):  # a kind given once as a dict keeps the dict
