@@ -16,16 +16,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthaug.data.tabular.figures import tabular_figures
 from synthaug.exceptions import (
     InvalidDataError,
     InvalidParameterError,
     UnknownComponentError,
     ValidationFailedError,
 )
-from synthaug.validators import list_validators
+from synthaug.validators import get_validator, list_validators
 from synthaug.validators.base import Score
 from synthaug.validators.cli import main as validate_main
-from synthaug.validators.report import SuiteReport, collect_figures
+from synthaug.validators.report import SuiteReport
+from synthaug.validators.report.figures import merge_figures
 from synthaug.validators.suite import Suite, builtin_suites, load_suite_spec
 
 SHAPES_ONLY = """
@@ -274,16 +276,15 @@ def test_json_and_markdown(plotted):
 
 def test_marginals_of_values_at_the_float_limits_have_finite_increasing_edges():
     frame = pd.DataFrame({"f": [0.0, 2.3e300, -1.797693e308, -2e-48, 1.0]})
-    figures, _ = collect_figures(frame, frame, [])
+    figures, _ = tabular_figures(frame, frame)
     edges = np.asarray(figures["marginals"][0]["edges"])
     assert np.isfinite(edges).all() and (np.diff(edges) > 0).all()
     assert sum(figures["marginals"][0]["real"]) == pytest.approx(1.0)
 
 
 def test_dcr_without_distances_is_skipped_with_a_note():
-    real = small_frame()
     score = Score("privacy.dcr", "privacy", "lower", 0.5, details={"share_closer": 0.5})
-    figures, notes = collect_figures(real, real, [score])
+    figures, notes = merge_figures([("privacy.dcr", get_validator("privacy.dcr").figures(score))])
     assert "dcr" not in figures
     assert any("DCR histogram skipped" in n and "share_closer" in n for n in notes)
 
@@ -356,7 +357,7 @@ def test_reports_are_written_atomically(tmp_path, monkeypatch, plotted):
     assert not (tmp_path / "new.json").exists() and not (tmp_path / "new.md").exists()
     assert old.read_text() == "previous report"
     # a failure while rendering never gets as far as opening the file
-    monkeypatch.setattr("synthaug.validators.report._plot_marginals",
+    monkeypatch.setattr("synthaug.validators.report.plots.plot_marginals",
                         lambda *a: (_ for _ in ()).throw(RuntimeError("plot failed")))
     with pytest.raises(RuntimeError):
         report.write(tmp_path / "new.html")

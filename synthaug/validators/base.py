@@ -105,9 +105,18 @@ class BaseValidator(ABC):
     def figures(self, score: Score) -> dict[str, Any]:
         """Figure data a report draws from ``score``, keyed by figure kind (none by default).
 
-        Kinds the report renders: ``"dcr"`` (``{"edges", "train", "holdout"}`` histogram
-        counts), ``"curves"`` (a list of ``{"title", "x_label", "y_label", "x", "y"}``) and
-        ``"group_rates"`` (a list of group tables).  Lists from several validators are joined.
+        Override it when a report should show something of this validator's result.  Return
+        the exact structure of a kind listed in :mod:`synthaug.validators.report.figures`
+        (that module's builders make them): ``"dcr"`` (distance histograms as shares of
+        synthetic rows), ``"curves"`` (a list of curves on [0, 1] x [0, 1]),
+        ``"group_rates"`` (a list of group tables, with the gaps measured over them) or
+        ``"pair_trends"`` (a difference matrix over column pairs).  Read only ``score``: a
+        suite calls this once per check that ran, after every check ran.
+
+        Lists from several checks are joined, each item labelled ``"check"`` with its suite
+        entry's id; any other kind is taken from the first check that gives it.  Under
+        ``"notes"``, a list of sentences for the report's notes (say why a figure is missing).
+        A kind the report does not know is left out with a note, never an error.
         """
         return {}
 

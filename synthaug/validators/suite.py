@@ -77,6 +77,7 @@ from pydantic import Field, field_validator, model_validator
 
 from synthaug import registry
 from synthaug.config import _Spec, load_toml, loads_toml, parse_spec
+from synthaug.data.modality import detect_modality
 from synthaug.exceptions import (
     InsufficientDataError,
     InvalidDataError,
@@ -84,13 +85,8 @@ from synthaug.exceptions import (
     UnknownComponentError,
 )
 from synthaug.validators.base import BaseValidator, Score, get_validator
-from synthaug.validators.report import (
-    CheckResult,
-    SuiteReport,
-    collect_figures,
-    compact_details,
-    summarize_inputs,
-)
+from synthaug.validators.report import CheckResult, SuiteReport, compact_details
+from synthaug.validators.report.figures import merge_figures
 
 __all__ = [
     "SUITE_FORMAT_VERSION",
@@ -448,12 +444,12 @@ class Suite:
         plan = [self._plan(i, check, given) for i, check in enumerate(self.spec.checks)]
 
         results: list[CheckResult] = []
-        scores: list[Score] = []
+        ran: list[tuple[str, BaseValidator, Score]] = []  # (check id, validator, score)
         for item in plan:
             result, score = self._run_one(item, real, synthetic, holdout, ctx)
             results.append(result)
-            if score is not None:
-                scores.append(score)
+            if score is not None and item.validator is not None:
+                ran.append((result.id, item.validator, score))
 
         notes: list[str] = []
         ran_gating = [r for r in results if r.gates and r.status != "skipped"]
@@ -464,19 +460,26 @@ class Suite:
                 "fails: a suite that checked nothing cannot vouch for the data."
             )
         gate = bool(ran_gating) and not failed
+        modality = detect_modality(real, what="real")
         fig_data: dict[str, Any] = {}
         if figures:
-            fig_data, fig_notes = collect_figures(
-                real, synthetic, scores, target=target, sensitive=sensitive_cols
-            )
-            notes.extend(fig_notes)
+            # validators first: the modality reuses what they computed (the pair-trend matrix)
+            from_validators, validator_notes = merge_figures(
+                (check_id, validator.figures(score)) for check_id, validator, score in ran)
+            shown, modality_notes = modality.figures(
+                real, synthetic, target=target, sensitive=sensitive_cols,
+                from_validators=from_validators)
+            # the modality's kinds win: its pair trends are the validator's, on the plotted columns
+            fig_data = {**shown, **{k: v for k, v in from_validators.items() if k not in shown}}
+            notes.extend([*modality_notes, *validator_notes])
         return SuiteReport(
             suite=self.spec.name,
             source=self.source,
             description=self.spec.description,
             gate=gate,
             checks=tuple(results),
-            inputs=summarize_inputs(real, synthetic, holdout, target, sensitive_cols),
+            inputs=modality.describe(real, synthetic, holdout, target=target,
+                                     sensitive=sensitive_cols),
             figures=fig_data,
             notes=tuple(notes),
         )

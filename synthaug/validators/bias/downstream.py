@@ -411,6 +411,16 @@ class DownstreamFairness(BaseValidator):
                            interval=(interval[0], interval[1]) if interval else None,
                            details=details)
 
+    def figures(self, score: Score) -> dict[str, Any]:
+        """The models' positive rates per group, with the fairness gaps of both models."""
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import gap_rows, group_rates_figure
+
+        return group_rates_figure(
+            score, score.details.get("selection_rates"), key="selection_rates",
+            title="Predicted positive rate per group (model trained on real vs synthetic)",
+            gaps=gap_rows(score.details.get("fairness")))
+
     # -- steps ---------------------------------------------------------------------------------
     def _binary_outcome(self, tables: Prepared, target: str) -> Outcome:
         outcome = resolve_outcome(tables, target, self.positive, self.name)

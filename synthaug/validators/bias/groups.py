@@ -170,6 +170,14 @@ class GroupRepresentation(BaseValidator):
         }
         return self._score(value, interval=normal_interval(value, worst_se), details=details)
 
+    def figures(self, score: Score) -> dict[str, Any]:
+        """Each group's share of rows, real vs synthetic, as a ``group_rates`` table."""
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import group_rates_figure
+
+        return group_rates_figure(score, score.details.get("representation"),
+                                  key="representation", title="Share of rows per group")
+
 
 @register_validator("bias.outcome_parity")
 class OutcomeParity(BaseValidator):
@@ -373,6 +381,18 @@ class OutcomeParity(BaseValidator):
             )
             return self._score(float("nan"), details=details)
         return self._score(worst["gap"], interval=worst_interval, details=details)
+
+    def figures(self, score: Score) -> dict[str, Any]:
+        """Each group's outcome, real vs synthetic, with the within-data parity gaps."""
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import gap_rows, group_rates_figure
+
+        parity = score.details.get("parity_gap")
+        gaps = gap_rows({grouping: {"outcome-rate gap (max - min)": entry}
+                         for grouping, entry in parity.items()}
+                        if isinstance(parity, Mapping) else {})
+        return group_rates_figure(score, score.details.get("outcome_rates"),
+                                  key="outcome_rates", title="Outcome rate per group", gaps=gaps)
 
     @staticmethod
     def _parity(

@@ -278,6 +278,36 @@ class PairTrends(BaseValidator):
         }
         return self._score(value, details=details)
 
+    def figures(self, score: Score) -> dict[str, Any]:
+        """The ``pair_trends`` figure: 1 - each pair's score, over the columns compared.
+
+        The matrix is in the order the columns were compared; a pair without a score (a
+        constant column) is None.  Reports re-order it to the columns they plot.
+        """
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import finite
+
+        pairs = score.details.get("pairs")
+        if not pairs or not all(isinstance(p, Mapping) for p in pairs):
+            return {}
+        names = list(dict.fromkeys(str(p.get(k)) for p in pairs for k in ("column_1", "column_2")))
+        index = {name: i for i, name in enumerate(names)}
+        matrix = np.full((len(names), len(names)), np.nan)
+        np.fill_diagonal(matrix, 0.0)
+        for p in pairs:
+            value = finite(p.get("score"))
+            if value is not None:
+                i, j = index[str(p.get("column_1"))], index[str(p.get("column_2"))]
+                matrix[i, j] = matrix[j, i] = 1.0 - value
+        return {"pair_trends": {
+            "columns": names,
+            "matrix": [[None if np.isnan(v) else float(round(v, 6)) for v in row]
+                       for row in matrix],
+            "definition": "1 - the per-pair score of fidelity.pair_trends (correlation "
+                          "similarity for two numeric columns, contingency similarity "
+                          "otherwise); blank where the validator scored no pair",
+        }}
+
     def _codes(
         self, col: ColumnSchema, real: np.ndarray, synthetic: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, int]:

@@ -230,6 +230,18 @@ class AlphaPrecision(BaseValidator):
         details.update(n_real=len(z_real), n_synthetic=len(z_synth))
         return self._score(value, details=details)
 
+    def figures(self, score: Score) -> dict[str, Any]:
+        """The alpha-precision curve (``details["curve"]``) as a ``curves`` figure."""
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import curve_figure
+
+        curve = score.details.get("curve")
+        if not isinstance(curve, Mapping):
+            return {}
+        return curve_figure(score, curve.get("alpha"), curve.get("precision"),
+                            title="alpha-precision P(alpha) (diagonal = ideal)",
+                            x_label="alpha", y_label="precision")
+
 
 @register_validator("fidelity.beta_recall")
 class BetaRecall(BaseValidator):
@@ -347,3 +359,15 @@ class BetaRecall(BaseValidator):
         details.update(n_real=len(z_real), n_synthetic=len(z_synth),
                        n_distinct_real=len(distinct))
         return self._score(value, details=details)
+
+    def figures(self, score: Score) -> dict[str, Any]:
+        """The beta-recall curve (``details["curve"]``) as a ``curves`` figure."""
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import curve_figure
+
+        curve = score.details.get("curve")
+        if not isinstance(curve, Mapping):
+            return {}
+        return curve_figure(score, curve.get("beta"), curve.get("recall"),
+                            title="beta-recall R(beta) (diagonal = ideal)",
+                            x_label="beta", y_label="recall")

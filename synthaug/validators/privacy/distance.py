@@ -190,6 +190,21 @@ class DistanceToClosestRecord(BaseValidator):
         }
         return self._score(share, interval=interval, details=details)
 
+    def figures(self, score: Score) -> dict[str, Any]:
+        """The ``dcr`` figure: the histograms of both distances, as shares of synthetic rows."""
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import dcr_figure
+
+        details = score.details
+        figure = dcr_figure(details.get("histogram"),
+                            median_train=details.get("median_dcr_train"),
+                            median_holdout=details.get("median_dcr_holdout"))
+        if figure is None:
+            found = ", ".join(sorted(map(str, details))) or "none"
+            return {"notes": [f"DCR histogram skipped: the {score.validator} score carries no "
+                              f"histogram in its details (found keys: {found})."]}
+        return {"dcr": figure}
+
 
 def _nndr(distances: np.ndarray) -> np.ndarray:
     """Nearest over second-nearest distance per row of a (n, 2) distance array.

@@ -122,6 +122,18 @@ class _MembershipAttack(BaseValidator):
         synth = synth[_sample(len(synth), self.max_synthetic_rows or len(synth), rng)]
         return order[:n_ref], non_members, members, synth
 
+    def figures(self, score: Score) -> dict[str, Any]:
+        """The attack's ROC curve (``details["roc_curve"]``) as a ``curves`` figure."""
+        # imported on use: a direct score() call never loads the report package
+        from synthaug.validators.report.figures import curve_figure
+
+        roc = score.details.get("roc_curve")
+        if not isinstance(roc, Mapping):
+            return {}
+        return curve_figure(score, roc.get("fpr"), roc.get("tpr"),
+                            title="attack ROC (diagonal = chance)",
+                            x_label="false positive rate", y_label="true positive rate")
+
     def _result(self, labels: np.ndarray, scores: np.ndarray,
                 extra: Mapping[str, Any]) -> Score:
         summary = roc_summary(labels, scores, self.confidence)
