@@ -20,6 +20,7 @@ __all__ = [
     "InvalidParameterError",
     "MissingDependencyError",
     "ModelFormatError",
+    "NotComputableError",
     "NotFittedError",
     "NotSupportedError",
     "SynthaugError",
@@ -38,11 +39,16 @@ class InvalidDataError(SynthaugError, ValueError):
     """The data given to a generator, validator or sampler cannot be used as it is."""
 
 
-class InsufficientDataError(InvalidDataError):
-    """Too few rows (or groups) for a meaningful answer; more data of the same kind would do.
+class NotComputableError(InvalidDataError):
+    """The inputs cannot support this check (a holdout that overlaps train, too few records).
 
-    A validation suite records the check as skipped with this message instead of stopping.
+    A validation suite reports the check as not computable with this message, runs the rest and
+    writes its report; the suite file says whether such a check fails the gate.
     """
+
+
+class InsufficientDataError(NotComputableError):
+    """Too few rows (or groups) for a meaningful answer; more data of the same kind would do."""
 
 
 class InvalidParameterError(SynthaugError, ValueError):

@@ -205,7 +205,7 @@ def test_jsonl_errors_name_the_line(tmp_path) -> None:
 def test_ngram_features_and_samples(reviews: Texts) -> None:
     text = get_modality("text")
     prepared = text.prepare(reviews, text.take(reviews, np.arange(10)))
-    assert prepared.features == "char-ngram-tfidf-svd"
+    assert prepared.features == "char-ngram-hash"
     assert np.array_equal(prepared.synthetic, prepared.real[:10])
     figures, _ = text.figures(reviews, reviews)
     samples = figures["text_samples"]["samples"]

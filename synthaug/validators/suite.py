@@ -38,6 +38,10 @@ Keys of an entry (anything else is an error that names the file and the key):
 ``optional``
     Skip the entry, with a note in the report, when its validator is not registered, an extra it
     needs is not installed (it raises ``ImportError``) or an input it ``needs`` was not given.
+``not_computable``
+    What the gate makes of the entry when its inputs cannot support it (a holdout that
+    overlaps the training data, too few rows): ``"skip"`` (default: reported, not counted) or
+    ``"fail"``.  Either way the rest of the suite runs and the report is written.
 ``needs``
     Inputs the validator cannot do without: any of ``"holdout"``, ``"target"``,
     ``"sensitive"``, ``"generator"`` (the generator that made the rows, in ``context``:
@@ -62,7 +66,6 @@ source checkout.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import time
@@ -77,11 +80,13 @@ from pydantic import Field, field_validator, model_validator
 
 from synthaug import registry
 from synthaug.config import _Spec, load_toml, loads_toml, parse_spec
-from synthaug.data.modality import detect_modality
+from synthaug.data.modality import Modality, PreparedCache, detect_modality
 from synthaug.exceptions import (
     InsufficientDataError,
     InvalidDataError,
     InvalidParameterError,
+    NotComputableError,
+    NotSupportedError,
     UnknownComponentError,
 )
 from synthaug.validators.base import BaseValidator, Score, get_validator
@@ -123,6 +128,7 @@ class CheckSpec(_Spec):
     max: _Threshold = None
     gate: Annotated[bool | None, Field(strict=True)] = None
     optional: _StrictBool = False
+    not_computable: Literal["skip", "fail"] = "skip"
     needs: tuple[Need, ...] = ()
     description: str = ""
 
@@ -432,7 +438,8 @@ class Suite:
             validator refuses the data.
         """
         sensitive_cols = _split_columns(sensitive)
-        _check_columns(real, target, sensitive_cols)
+        modality = detect_modality(real, what="real")
+        modality.check_roles(real, target=target, sensitive=sensitive_cols)
         given = {
             "holdout": holdout is not None,
             "target": target is not None,
@@ -440,8 +447,13 @@ class Suite:
             "generator": isinstance((context or {}).get("generator"), Mapping),
         }
         ctx: dict[str, Any] = dict(context or {})
-        ctx.update({"target": target, "sensitive": sensitive_cols, "suite": self.spec.name})
-        plan = [self._plan(i, check, given) for i, check in enumerate(self.spec.checks)]
+        # one prepared view of the inputs for every check (made on first use, at most twice:
+        # with and without the holdout)
+        ctx.update({"target": target, "sensitive": sensitive_cols, "suite": self.spec.name,
+                    "modality": modality.name,
+                    "prepared": PreparedCache(modality, real, synthetic, holdout)})
+        plan = [self._plan(i, check, given, modality) for i, check in
+                enumerate(self.spec.checks)]
 
         results: list[CheckResult] = []
         ran: list[tuple[str, BaseValidator, Score]] = []  # (check id, validator, score)
@@ -460,7 +472,6 @@ class Suite:
                 "fails: a suite that checked nothing cannot vouch for the data."
             )
         gate = bool(ran_gating) and not failed
-        modality = detect_modality(real, what="real")
         fig_data: dict[str, Any] = {}
         if figures:
             # validators first: the modality reuses what they computed (the pair-trend matrix)
@@ -487,7 +498,8 @@ class Suite:
     def _where(self, index: int, check: CheckSpec) -> str:
         return f"{self.source}: checks[{index}] ({check.key})"
 
-    def _plan(self, index: int, check: CheckSpec, given: Mapping[str, bool]) -> _Planned:
+    def _plan(self, index: int, check: CheckSpec, given: Mapping[str, bool],
+              modality: Modality) -> _Planned:
         where = self._where(index, check)
         missing = [need for need in check.needs if not given[need]]
         if missing:
@@ -522,6 +534,20 @@ class Suite:
                 f"{where}: {check.validator} needs a package that is not installed ({exc}). "
                 "Install the extra it names, or mark the entry optional = true."
             ) from exc
+        try:
+            validator._check_params()  # every entry's parameters, before any check runs
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"{where}: params refused: {exc}") from None
+        if not validator.accepts_modality(modality.name):
+            accepted = ", ".join(sorted(validator.modalities))
+            if check.optional:
+                return _Planned(check, index, None, f"skipped: {check.validator} scores "
+                                f"{accepted} data, not {modality.name} data")
+            raise NotSupportedError(
+                f"{where}: {check.validator} scores {accepted} data, but the data are "
+                f"{modality.name}. Use a suite for {modality.name} data (the built-in "
+                f"{modality.default_suite!r}), remove the entry, or mark it optional = true."
+            )
         return _Planned(check, index, validator, None)
 
     def _run_one(
@@ -547,9 +573,14 @@ class Suite:
                 f"not installed ({exc}). Install the extra it names, or mark the entry "
                 "optional = true."
             ) from exc
-        except InsufficientDataError as exc:
-            # too few rows to judge is not bad data: say so and let the gate weigh what ran
-            return _skipped(check, f"skipped: too little data ({exc})"), None
+        except NotComputableError as exc:
+            # inputs that cannot support the check are not bad data: say so, run the rest, and
+            # let the suite file say what the gate makes of it
+            why = "too little data" if isinstance(exc, InsufficientDataError) else \
+                "not computable here"
+            if check.not_computable == "fail":
+                return _not_computed(check, f"failed: {why} ({exc})"), None
+            return _skipped(check, f"skipped: {why} ({exc})"), None
         except (InvalidDataError, InvalidParameterError) as exc:
             if type(exc) not in (InvalidDataError, InvalidParameterError):
                 raise  # a subclass with its own constructor: pass it on untouched
@@ -565,6 +596,20 @@ def _skipped(check: CheckSpec, note: str) -> CheckResult:
         validator=check.validator,
         status="skipped",
         gates=check.gates,
+        optional=check.optional,
+        min=check.min,
+        max=check.max,
+        note=note,
+        description=check.description,
+    )
+
+
+def _not_computed(check: CheckSpec, note: str) -> CheckResult:
+    return CheckResult(
+        id=check.key,
+        validator=check.validator,
+        status="fail",
+        gates=True,
         optional=check.optional,
         min=check.min,
         max=check.max,
@@ -612,24 +657,3 @@ def _split_columns(sensitive: str | Sequence[str] | None) -> tuple[str, ...]:
     if dupes:
         raise InvalidParameterError(f"sensitive columns are listed twice: {dupes}.")
     return cols
-
-
-def _check_columns(real: Any, target: str | None, sensitive: Sequence[str]) -> None:
-    columns = [str(c) for c in getattr(real, "columns", [])]
-    if not columns:
-        if target is not None or sensitive:
-            raise InvalidDataError(
-                "target and sensitive columns are named by column, so the real data must be a "
-                "DataFrame with named columns (got "
-                f"{type(real).__name__}). Convert it with pandas.DataFrame(...)."
-            )
-        return
-    for role, name in [("target", target)] + [("sensitive", s) for s in sensitive]:
-        if name is None or name in columns:
-            continue
-        close = difflib.get_close_matches(name, columns, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InvalidDataError(
-            f"{role} column {name!r} is not a column of the real data.{hint} Its columns are "
-            f"{columns[:20]}{' ...' if len(columns) > 20 else ''}."
-        )

@@ -1,9 +1,11 @@
 """The text modality: strings with labels in, the same container out.
 
-Validators compute on **character n-gram features**: TF-IDF of character 2- to 4-grams within
-word boundaries (scikit-learn's ``TfidfVectorizer(analyzer="char_wb")``, fitted on the real
-texts, sublinear term frequencies), reduced by a truncated SVD of the real texts to its first
-32 components, of which as many are kept as hold 90% of their variance.  It needs no download, is
+Validators compute on **hashed character n-gram features**: counts of character 2- to 4-grams
+within word boundaries (scikit-learn's ``HashingVectorizer(analyzer="char_wb")``), sublinear
+(``log1p``) and L2-normalised, then a seeded sparse random projection to 128 dimensions.  Nothing
+in it is fitted to the data: an embedding fitted on the real texts (TF-IDF + SVD was tried)
+puts the real texts in-sample and every other sample out of it, so two samples of one corpus
+looked different (detection AUC 0.80, DCR 0.16 on Rotten Tomatoes).  It needs no download, is
 fast on a CPU and sees spelling, wording and length; it does not see meaning.  Sentence
 embeddings from a packaged MiniLM come with the text generators.
 """
@@ -26,10 +28,9 @@ from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
 __all__ = ["TextModality", "ngram_features"]
 
-MAX_COMPONENTS = 32
-EXPLAINED = 0.90
-#: real texts the vectoriser and the SVD are fitted on (a seeded sample beyond this)
-FIT_TEXTS = 20_000
+#: hashed n-gram slots, and the dimensions of the random projection the validators see
+HASH_FEATURES = 2**18
+COMPONENTS = 128
 #: the report shows this many texts per label and side, each cut to this many characters
 SAMPLES_PER_LABEL = 3
 SAMPLE_CHARS = 240
@@ -131,7 +132,7 @@ class TextModality(Modality):
             parts.append(as_texts(holdout, what="holdout texts"))
         feats = ngram_features([p.texts for p in parts])
         return feature_view(feats[0], feats[1], feats[2] if holdout is not None else None,
-                            modality=self.name, features="char-ngram-tfidf-svd")
+                            modality=self.name, features="char-ngram-hash")
 
     def describe(self, real: Any, synthetic: Any, holdout: Any = None, *,
                  target: str | None = None, sensitive: Sequence[str] = ()) -> dict[str, Any]:
@@ -191,33 +192,33 @@ def _cut(text: str) -> str:
 
 
 def ngram_features(batches: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Character n-gram TF-IDF + SVD features (module docstring) of each batch; fitted on the
-    first.
+    """Hashed character n-gram features (module docstring) of each batch.
 
     Examples
     --------
     >>> import numpy as np
-    >>> real = np.array(["a good film", "a bad film", "great acting", "dull plot"] * 5,
+    >>> real = np.array(["a good film", "a bad film", "great acting", "dull plot"],
     ...                 dtype=object)
     >>> feats = ngram_features([real, real[:2]])
-    >>> bool(np.array_equal(feats[0][:2], feats[1]))
-    True
+    >>> feats[0].shape, bool(np.array_equal(feats[0][:2], feats[1]))
+    ((4, 128), True)
     """
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.random_projection import SparseRandomProjection
 
-    real = batches[0]
-    rng = np.random.default_rng(0)
-    fit_texts = real if len(real) <= FIT_TEXTS else real[rng.choice(len(real), FIT_TEXTS,
-                                                                     replace=False)]
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
-                                 max_features=50_000, dtype=np.float32)
-    fitted = vectorizer.fit_transform(fit_texts)
-    k_max = max(1, min(MAX_COMPONENTS, fitted.shape[0] - 1, fitted.shape[1] - 1))
-    svd = TruncatedSVD(n_components=k_max, random_state=0).fit(fitted)
-    ratios = np.cumsum(svd.explained_variance_ratio_) / max(
-        float(svd.explained_variance_ratio_.sum()), 1e-12)
-    k = int(min(k_max, np.searchsorted(ratios, EXPLAINED) + 1))
+    hasher = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=HASH_FEATURES,
+                               alternate_sign=False, norm=None, dtype=np.float32)
+    # the projection depends on the dimensions only, never on the data
+    projection = SparseRandomProjection(n_components=COMPONENTS, dense_output=True,
+                                        random_state=0).fit(
+        np.zeros((1, HASH_FEATURES), dtype=np.float32))
+
+    def embed(texts: np.ndarray) -> np.ndarray:
+        counts = hasher.transform(texts)
+        counts.data = np.log1p(counts.data)  # sublinear term frequency
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        counts = counts.multiply(1.0 / np.maximum(norms, 1e-12)[:, None]).tocsr()
+        return np.asarray(projection.transform(counts), dtype=np.float32)
+
     keys = [content_keys([t.encode("utf-8") for t in b]) for b in batches]
-    return embed_once(keys, lambda p, idx: batches[p][idx],
-                      lambda texts: svd.transform(vectorizer.transform(texts))[:, :k])
+    return embed_once(keys, lambda p, idx: batches[p][idx], embed)

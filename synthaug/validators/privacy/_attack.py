@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.exceptions import InvalidParameterError, NotComputableError
 from synthaug.validators._common import exact_match
 
 __all__ = [
@@ -75,7 +75,7 @@ def check_holdout_overlap(
     """
     overlap = float(exact_match(holdout, train).mean())
     if overlap > max_overlap:
-        raise InvalidDataError(
+        raise NotComputableError(
             f"{validator}: holdout overlaps train: {overlap:.1%} of the holdout rows are "
             f"exact copies of training rows (more than {max_overlap:.0%}). "
             "Split the data before training the generator so that the holdout holds only "
