@@ -27,10 +27,10 @@ from synthaug.recipes import (
     run,
     split_data,
 )
+from synthaug.recipes.arms import allocate
 from synthaug.recipes.cli import add_recipe_parser
-from synthaug.recipes.models import TabularInputs, TabularMLP
-from synthaug.recipes.runner import allocate
 from synthaug.recipes.stats import Interval, mean_interval, paired_difference, verdict
+from synthaug.recipes.tasks.tabular import TabularInputs, TabularMLP
 
 SPY = "tabular.spytest"
 
