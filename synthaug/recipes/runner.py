@@ -204,7 +204,8 @@ def run(
         (``"adult-lowdata"``; see :func:`list_builtin_recipes`).
     out_dir : path, optional
         The run folder: new, empty, or holding an interrupted run of the same recipe, data and
-        device, which is resumed (finished (arm, seed) results are kept, not retrained).  Default:
+        device, which is resumed (finished (arm, seed) results are kept, not retrained).  A
+        non-empty folder synthaug did not write is refused.  Default:
         ``./synthaug-runs/<name>-<fingerprint>-<device type>``.
     device : str or torch.device, default="auto"
         Where the downstream models (and generators that use one) train.
@@ -228,6 +229,12 @@ def run(
     ------
     SpecError
         For any problem with the recipe or its data, before anything is trained.
+    UnsafeOutputError
+        When ``out_dir`` is a file, or a non-empty folder without a synthaug ``run.json``.
+    RunFolderError
+        When the run folder cannot be written (a full disk, no permission) or its
+        ``run.json`` is damaged; an :class:`OSError` too.
+
     Examples
     --------
     >>> from synthaug.recipes import run
@@ -292,6 +299,7 @@ def _run(
     store.open()
     spec = exp.spec
     start_time = datetime.now(UTC).isoformat(timespec="seconds")
+    # the first write, before any training: a full disk or an unwritable folder fails here
     store.write_manifest(run_record(exp, status="running", started=start_time))
     results: dict[tuple[str, int], dict[str, Any]] = {}
     trained = reused = 0
@@ -314,7 +322,8 @@ def _run(
                 gen, gen_seconds = _fit_generator(exp, seed)
                 if validation is None and exp.suite is not None:
                     bar.set_postfix_str(f"seed {seed}: validating {exp.generator_name}")
-                    validation = _validate(exp, gen, seed, store.path)
+                    with store.writing(store.path / VALIDATION_FILES[0]):
+                        validation = _validate(exp, gen, seed, store.path)
             for arm in todo:
                 bar.set_postfix_str(f"seed {seed}: {arm.key}")
                 result = _run_arm(exp, arm, seed, gen, gen_seconds)
@@ -349,7 +358,8 @@ def _run(
     report = GainReport.from_runs(spec.name, ordered, metric=spec.report.metric,
                                   seeds=list(spec.seeds), confidence=spec.report.confidence,
                                   info=info)
-    report.save(store.path)
+    with store.writing(store.path / "results.json"):
+        report.save(store.path)
     store.write_manifest(run_record(
         exp, status="finished", started=start_time,
         finished=datetime.now(UTC).isoformat(timespec="seconds"), wall_seconds=round(wall, 2),

@@ -2,7 +2,7 @@
 
 A long run (a recipe's arms x seeds; a job's shards) is a set of independent units.  Each
 finished unit's result is written at once, completely or not at all, so an interruption loses
-only the unit in progress and a rerun into the same folder does only what is missing.  Two
+only the unit in progress and a rerun into the same folder does only what is missing.  Three
 guards keep that safe:
 
 * **Fingerprint.**  The manifest (``run.json``) and every result carry the fingerprint of what
@@ -10,6 +10,12 @@ guards keep that safe:
   refused; a result of another fingerprint is redone, never mixed in.
 * **Device.**  Numbers computed on different devices differ in their last bits, so a folder is
   resumed only on the device that began it.
+* **Ownership.**  synthaug writes only into an empty folder or one holding its own readable
+  manifest: it never writes among files it did not write, and a damaged manifest is an error
+  (saying what to do), not a fresh start.
+
+Every failure to write (a full disk, a folder that cannot be created) is a
+:class:`RunFolderError` naming the path.
 
 Examples
 --------
@@ -27,18 +33,27 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from synthaug.exceptions import InvalidParameterError
+from synthaug.exceptions import InvalidParameterError, SynthaugError, UnsafeOutputError
 from synthaug.utils.files import atomic_file
 from synthaug.utils.serialization import to_jsonable
 
-__all__ = ["MANIFEST", "RunStore"]
+__all__ = ["MANIFEST", "RunFolderError", "RunStore"]
 
 #: the manifest's file name; a folder holding it (readable) is a run folder synthaug wrote
 MANIFEST = "run.json"
+
+
+class RunFolderError(SynthaugError, OSError):
+    """A run folder cannot be written or read: a full disk, a folder that cannot be made, a
+    damaged ``run.json``.  The message names the path and what to do.
+
+    It is an :class:`OSError` too, so ``except OSError`` around a run keeps working.
+    """
 
 
 class RunStore:
@@ -69,32 +84,57 @@ class RunStore:
 
     # -- opening -------------------------------------------------------------------------------
     def open(self) -> None:
-        """Refuse to mix results of another fingerprint or device into this folder.
+        """Check that the folder may hold this run; call it before any work.
 
         Raises
         ------
+        UnsafeOutputError
+            When the path is a file, or a non-empty folder without a ``run.json`` (files
+            synthaug did not write).
+        RunFolderError
+            When the folder's ``run.json`` cannot be read or is not a synthaug manifest.
         InvalidParameterError
             When the folder holds a run of another fingerprint or device.
         """
-        manifest = self.path / MANIFEST
+        path = self.path
+        if path.exists() and not path.is_dir():
+            raise UnsafeOutputError(
+                f"the run folder {str(path)!r} is a file, not a folder. Choose another output "
+                "folder.")
+        if not path.is_dir() or not any(path.iterdir()):
+            return
+        manifest = path / MANIFEST
         if not manifest.is_file():
-            return
-        try:
-            previous = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            return
+            raise UnsafeOutputError(
+                f"the run folder {str(path)!r} is not empty and holds no {MANIFEST}, so "
+                "synthaug did not write it and will not write into it. Choose a new or empty "
+                "output folder.")
+        previous = self._read_manifest(manifest)
         if previous.get("fingerprint") != self.fingerprint:
             raise InvalidParameterError(
-                f"{self.path} holds a run of a different {self.contents} (fingerprint "
+                f"{path} holds a run of a different {self.contents} (fingerprint "
                 f"{str(previous.get('fingerprint'))[:12]}..., this run {self.fingerprint[:12]}"
                 "...). Choose another output folder or delete it."
             )
         if previous.get("device") != self.device:
             raise InvalidParameterError(
-                f"{self.path} holds results computed on {previous.get('device')}, but this run "
-                f"is on {self.device}; numbers from different devices must not be mixed. Choose "
+                f"{path} holds results computed on {previous.get('device')}, but this run is on "
+                f"{self.device}; numbers from different devices must not be mixed. Choose "
                 "another output folder, or rerun on the same device."
             )
+
+    @staticmethod
+    def _read_manifest(manifest: Path) -> dict[str, Any]:
+        fix = ("Restore it, or move the folder away (its finished results cannot be trusted "
+               "without it) and run again.")
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise RunFolderError(f"{manifest} cannot be read ({exc}). {fix}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("fingerprint"), str):
+            raise RunFolderError(f"{manifest} is not a synthaug run manifest (no fingerprint). "
+                                 f"{fix}")
+        return data
 
     # -- units ---------------------------------------------------------------------------------
     def result_path(self, key: Sequence[str]) -> Path:
@@ -133,6 +173,21 @@ class RunStore:
     # -- writing -------------------------------------------------------------------------------
     def write_json(self, path: Path, data: Mapping[str, Any], *, indent: int) -> None:
         """Write ``data`` as strict JSON (no NaN) to ``path``, completely or not at all."""
-        with atomic_file(path) as tmp:
+        with self.writing(path), atomic_file(path) as tmp:
             tmp.write_text(json.dumps(to_jsonable(data), indent=indent, allow_nan=False),
                            encoding="utf-8")
+
+    @contextmanager
+    def writing(self, path: Path) -> Iterator[None]:
+        """Turn an operating-system failure to write ``path`` into a :class:`RunFolderError`."""
+        try:
+            yield
+        except SynthaugError:
+            raise
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise RunFolderError(
+                f"could not write {path}: {reason}. Free some space or fix the folder's "
+                "permissions, or choose another output folder (--out); a rerun resumes what is "
+                "finished."
+            ) from exc
