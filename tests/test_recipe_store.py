@@ -18,6 +18,8 @@ from synthaug.exceptions import InvalidParameterError, SynthaugError, UnsafeOutp
 from synthaug.recipes import RunFolderError, experiment, load_recipe, run
 from synthaug.recipes import runner as runner_module
 from synthaug.recipes.store import RunStore
+from synthaug.recipes.validation import previous_validation
+from synthaug.validators.report import CheckResult, SuiteReport
 
 
 def make_table(n: int = 360, seed: int = 0) -> pd.DataFrame:
@@ -222,3 +224,17 @@ def test_a_read_only_out_folder_is_a_clear_error(
     finally:
         locked.chmod(0o700)
     assert calls == []
+
+
+# -- a resumed run shows the earlier validation as it was --------------------------------------
+def test_a_resumed_run_reports_a_failed_gate_as_failed(tmp_path: Path) -> None:
+    failed = CheckResult(id="fidelity.pair_trends", validator="fidelity.pair_trends",
+                         status="fail", gates=True, min=0.9, value=0.4)
+    SuiteReport(suite="default", source="-", gate=False, checks=(failed,)).write(
+        tmp_path / "validation.json")
+    summary = previous_validation(tmp_path)
+    assert summary is not None
+    assert summary["gate"] is False  # format 1 gave the gate's dict, which reads as true
+    assert summary["failed"] == ["fidelity.pair_trends"] and summary["resumed"] is True
+    (tmp_path / "validation.json").write_text("{")
+    assert previous_validation(tmp_path) is None

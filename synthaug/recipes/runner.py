@@ -38,7 +38,6 @@ is that the intervals say nothing about other draws of the split (rerun with ano
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -70,7 +69,11 @@ from synthaug.recipes.loading import LoadedRecipe, load_recipe
 from synthaug.recipes.report import GainReport
 from synthaug.recipes.store import RunStore
 from synthaug.recipes.training import fit_classifier, predict_proba, seeded_torch
-from synthaug.recipes.validation import VALIDATION_FILES, validate_generator
+from synthaug.recipes.validation import (
+    VALIDATION_FILES,
+    previous_validation,
+    validate_generator,
+)
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.random import derive_seed
 
@@ -269,22 +272,6 @@ def _validate(exp: Experiment, gen: BaseGenerator, seed: int, out_dir: Path) -> 
     )
 
 
-def _previous_validation(out_dir: Path) -> dict[str, Any] | None:
-    """The summary of a validation written by an earlier invocation of a resumed run."""
-    path = out_dir / VALIDATION_FILES[1]
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        checks = data.get("checks", [])
-        return {"suite": data["suite"], "gate": data["gate"],
-                "failed": [c["id"] for c in checks if c.get("status") == "fail"],
-                "skipped": [c["id"] for c in checks if c.get("status") == "skipped"],
-                "files": list(VALIDATION_FILES), "resumed": True}
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
 def _run(
     recipe: LoadedRecipe,
     out_dir: str | os.PathLike[str] | None,
@@ -353,7 +340,7 @@ def _run(
         "focus_group": (f"{spec.data.sensitive}={exp.group_value}"
                         if spec.data.sensitive and exp.group_value is not None else None),
         "notes": sorted({n for r in ordered for n in r.get("notes", [])}),
-        "validation": validation or _previous_validation(store.path),
+        "validation": validation or previous_validation(store.path),
     }
     report = GainReport.from_runs(spec.name, ordered, metric=spec.report.metric,
                                   seeds=list(spec.seeds), confidence=spec.report.confidence,
