@@ -6,9 +6,14 @@ uses it) and ``extra="forbid"`` (a misspelt key is an error, not a silently igno
 :class:`SpecError` that names the file and the exact field path of every problem, for example
 ``recipes/mine.toml: augmentation.ratios[0]: must be greater than 0 (got -1)``.
 
-Checks that need only the file live here (types, ranges, unknown keys, registry names).  Checks
-that need the data (does the target column exist?) run in the recipe runner, before any
-training, and raise the same :class:`SpecError` with the field path.
+Checks that need only the file live here (types, ranges, unknown keys, registry names, that
+the generator and the model serve the data's modality).  Checks that need the data (does the
+target column exist?) run in the recipe runner, before any training, and raise the same
+:class:`SpecError` with the field path.
+
+Recipe models are **strict**: a value must already have its type (``max_steps = "400"`` is an
+error, not 400), because a quoted number or a ``"yes"`` in a hand-written file is a mistake
+worth pointing at.  An integer is accepted where a float is expected.
 """
 
 from __future__ import annotations
@@ -25,15 +30,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from synthaug import registry
 from synthaug.exceptions import InvalidParameterError, UnknownComponentError
 
 __all__ = [
+    "BUILTIN_SOURCES",
     "AugmentationSpec",
     "DataSpec",
     "GeneratorSpec",
@@ -44,6 +52,7 @@ __all__ = [
     "SpecError",
     "SplitSpec",
     "TrainingSpec",
+    "infer_modality",
     "load_toml",
     "loads_toml",
     "parse_spec",
@@ -90,6 +99,16 @@ class _Spec(BaseModel):
     """Base of every spec model: frozen, and unknown keys are errors."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class _StrictSpec(_Spec):
+    """A spec model whose values must already have their type (no ``"400"`` for 400).
+
+    TOML gives arrays as lists, so tuple fields relax only the container, with
+    ``Field(strict=False)``, and keep their items strict (:data:`_Items`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, strict=True)
 
 
 # -- loading and error formatting --------------------------------------------------------------
@@ -222,33 +241,89 @@ def _registry_name(kind: registry.Registry[Any], name: str) -> str:
     return name
 
 
+def _field_errors(problems: Sequence[tuple[tuple[str, ...], str, Any]]) -> ValidationError:
+    """A ``ValidationError`` locating each problem at its own field, for checks that span
+    several fields (a model validator would otherwise report them at the top level).
+
+    Each problem is ``(location, message, value)``; pydantic prefixes the location of the
+    enclosing model, so the dotted path in a :class:`SpecError` is the field's own.
+    """
+    return ValidationError.from_exception_data("spec", [
+        InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
+        for loc, message, value in problems
+    ])
+
+
 # -- the recipe --------------------------------------------------------------------------------
-PositiveRatio = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+PositiveRatio = Annotated[float, Field(gt=0, allow_inf_nan=False), Strict()]
 Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 Label = str | int | bool
+#: the kinds of data a recipe can name (``data.modality``); each is a registered modality
+ModalityName = Literal["tabular", "image", "text"]
+_MODALITIES: tuple[str, ...] = ("tabular", "image", "text")
+
+#: built-in data set names ``data.source`` may use, and the modality of each
+BUILTIN_SOURCES: Mapping[str, ModalityName] = {"adult": "tabular"}
+
+#: file suffixes that say a source's modality.  By name only: a relative path is read from the
+#: recipe's folder, which the spec does not know, so the file itself is looked at by the runner
+_SUFFIX_MODALITIES: Mapping[str, ModalityName] = {
+    ".csv": "tabular", ".tsv": "tabular", ".parquet": "tabular",
+    ".npz": "image",
+    ".jsonl": "text",
+}
 
 
-class DataSpec(_Spec):
-    """``[data]``: where the table comes from and which column is the label.
+def infer_modality(source: str) -> ModalityName:
+    """The modality of a ``data.source``: a built-in name's, else by the file's suffixes.
 
-    ``source`` is a built-in data set name (``"adult"``) or a ``.csv`` / ``.parquet`` path;
-    a relative path is read from the recipe file's folder.  ``sensitive`` names a column whose
-    groups get their own metrics.  ``drop`` lists columns left out of everything.
+    Anything else is taken for a table (``"tabular"``), the modality recipes began with.
+
+    Examples
+    --------
+    >>> from synthaug.config import infer_modality
+    >>> infer_modality("adult"), infer_modality("data/reviews.jsonl"), infer_modality("x.csv.gz")
+    ('tabular', 'text', 'tabular')
+    """
+    if source in BUILTIN_SOURCES:
+        return BUILTIN_SOURCES[source]
+    for suffix in Path(source).suffixes:  # "x.csv.gz": the first known suffix decides
+        modality = _SUFFIX_MODALITIES.get(suffix.lower())
+        if modality is not None:
+            return modality
+    return "tabular"
+
+
+class DataSpec(_StrictSpec):
+    """``[data]``: where the data comes from, what kind it is, and which column is the label.
+
+    ``source`` is a built-in data set name (``"adult"``) or a file path (``.csv``, ``.tsv``,
+    ``.parquet`` for tables); a relative path is read from the recipe file's folder.
+    ``modality`` is ``"tabular"``, ``"image"`` or ``"text"``; left out, it is inferred from the
+    source (:func:`infer_modality`; see :attr:`resolved_modality`).  ``sensitive`` names a
+    column whose groups get their own metrics.  ``drop`` lists columns left out of everything.
 
     Examples
     --------
     >>> from synthaug.config import DataSpec
-    >>> DataSpec(source="adult", target="income", sensitive="sex").drop
-    ()
+    >>> spec = DataSpec(source="adult", target="income", sensitive="sex")
+    >>> spec.drop, spec.modality, spec.resolved_modality
+    ((), None, 'tabular')
     """
 
     source: str = Field(min_length=1)
     target: str = Field(min_length=1)
+    modality: ModalityName | None = None
     sensitive: str | None = None
-    drop: tuple[str, ...] = ()
+    drop: tuple[Annotated[str, Strict()], ...] = Field(default=(), strict=False)
+
+    @property
+    def resolved_modality(self) -> ModalityName:
+        """``modality`` when given, else the one :func:`infer_modality` gives ``source``."""
+        return self.modality if self.modality is not None else infer_modality(self.source)
 
 
-class SplitSpec(_Spec):
+class SplitSpec(_StrictSpec):
     """``[split]``: stratified train / validation / test split, fixed by ``seed``.
 
     Examples
@@ -283,7 +358,7 @@ _SCENARIO_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-class ScenarioSpec(_Spec):
+class ScenarioSpec(_StrictSpec):
     """``[scenario]``: what is done to the real training rows (never to validation or test).
 
     * ``kind = "low_data"``: keep ``fraction`` of each class, or ``per_class`` rows of each.
@@ -330,7 +405,7 @@ class ScenarioSpec(_Spec):
         return self
 
 
-class GeneratorSpec(_Spec):
+class GeneratorSpec(_StrictSpec):
     """``[generator]``: the registered generator and its parameters.
 
     ``random_state``, ``device`` and ``progress`` are set by the runner (from the seeds and the
@@ -361,17 +436,18 @@ class GeneratorSpec(_Spec):
         return params
 
 
-class AugmentationSpec(_Spec):
+class AugmentationSpec(_StrictSpec):
     """``[augmentation]``: the arms beside real-only, and how synthetic rows are drawn.
 
     ``ratios``: synthetic rows as multiples of the real training rows (one arm each).
     ``classes``: ``"preserve"`` draws each class in its real training proportion,
     ``"balanced"`` fills the smaller classes first so real + synthetic is as balanced as the
     row count allows.  ``synthetic_only``: add the train-on-synthetic arm (as many synthetic rows
-    as real ones).  ``baseline``: ``"smote"`` adds SMOTE / SMOTENC / SMOTEN at every ratio.
-    ``group_only``: with an ``underrepresented_group`` scenario, draw synthetic (and SMOTE) rows
-    for that group only; ratios are then multiples of the group's real training rows (the
-    synthetic-only arm still replaces the whole training set).
+    as real ones).  ``baseline``: ``"classic"`` adds the modality's classic augmentation at
+    every ratio (for tables SMOTE / SMOTENC / SMOTEN, so ``"smote"`` means the same there);
+    ``"none"`` adds no baseline.  ``group_only``: with an ``underrepresented_group`` scenario,
+    draw synthetic (and baseline) rows for that group only; ratios are then multiples of the
+    group's real training rows (the synthetic-only arm still replaces the whole training set).
 
     Examples
     --------
@@ -380,10 +456,10 @@ class AugmentationSpec(_Spec):
     (1.0, 2.0)
     """
 
-    ratios: tuple[PositiveRatio, ...] = (0.5, 1.0, 2.0)
+    ratios: tuple[PositiveRatio, ...] = Field(default=(0.5, 1.0, 2.0), strict=False)
     classes: Literal["preserve", "balanced"] = "preserve"
     synthetic_only: bool = True
-    baseline: Literal["smote", "none"] = "smote"
+    baseline: Literal["classic", "smote", "none"] = "classic"
     group_only: bool = False
 
     @field_validator("ratios")
@@ -396,26 +472,31 @@ class AugmentationSpec(_Spec):
         return ratios
 
 
-class ModelSpec(_Spec):
-    """``[model]``: the registered downstream model (``tabular.mlp``) and its parameters.
+class ModelSpec(_StrictSpec):
+    """``[model]``: the registered downstream model and its parameters.
+
+    ``name`` left out means the default model of the data's modality (``tabular.mlp`` for
+    tables; see :mod:`synthaug.recipes.tasks`).
 
     Examples
     --------
     >>> from synthaug.config import ModelSpec
-    >>> ModelSpec(params={"hidden": [64, 32]}).name
+    >>> ModelSpec(name="tabular.mlp", params={"hidden": [64, 32]}).name
     'tabular.mlp'
+    >>> ModelSpec().name is None
+    True
     """
 
-    name: str = "tabular.mlp"
+    name: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
-    def _registered(cls, name: str) -> str:
-        return _registry_name(registry.downstream_models, name)
+    def _registered(cls, name: str | None) -> str | None:
+        return None if name is None else _registry_name(registry.downstream_models, name)
 
 
-class TrainingSpec(_Spec):
+class TrainingSpec(_StrictSpec):
     """``[training]``: the budget every arm gets, identical across arms.
 
     The budget is counted in optimizer steps (``max_steps`` batches of ``batch_size`` rows), so
@@ -441,7 +522,7 @@ class TrainingSpec(_Spec):
     threads: int | None = Field(default=None, ge=1)
 
 
-class ReportSpec(_Spec):
+class ReportSpec(_StrictSpec):
     """``[report]``: the headline metric (plot, verdict), the interval's confidence, and the
     validation suite run on the generator's rows.
 
@@ -463,7 +544,7 @@ class ReportSpec(_Spec):
     suite: str = "default"
 
 
-class RecipeSpec(_Spec):
+class RecipeSpec(_StrictSpec):
     """A recipe: data, split, scenario, generator, arms, downstream model, budget, seeds.
 
     ``seeds`` is a count (``5`` means seeds 0..4) or a list of distinct seeds; each seed
@@ -484,7 +565,7 @@ class RecipeSpec(_Spec):
 
     name: str
     description: str = ""
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[Annotated[int, Strict()], ...] = Field(default=(0, 1, 2, 3, 4), strict=False)
     data: DataSpec
     split: SplitSpec = SplitSpec()
     scenario: ScenarioSpec = ScenarioSpec()
@@ -510,6 +591,9 @@ class RecipeSpec(_Spec):
                 raise ValueError("needs at least 2 seeds for an interval (5 or more is "
                                  "recommended).")
             return tuple(range(seeds))
+        if not isinstance(seeds, (list, tuple)):
+            raise ValueError(f"must be a list of integers, such as [0, 1, 2], or a count of "
+                             f"seeds, such as 5; got {seeds!r}.")
         return seeds
 
     @field_validator("seeds")
@@ -531,4 +615,40 @@ class RecipeSpec(_Spec):
             raise ValueError(f"data.drop lists the target {self.data.target!r}.")
         if self.data.sensitive is not None and self.data.sensitive == self.data.target:
             raise ValueError("data.sensitive must be a feature column, not the target.")
+        problems = self._modality_problems()
+        if problems:
+            raise _field_errors(problems)
         return self
+
+    def _modality_problems(self) -> list[tuple[tuple[str, ...], str, Any]]:
+        """Generator, model and baseline must serve the data's modality.
+
+        Registry names say their modality (``<modality>.<family>``), so no data is needed.  A
+        name whose prefix is not a modality (an adapter, ``sdv.ctgan``) is checked by the runner
+        against the class's declared ``modality``.
+        """
+        modality = self.data.resolved_modality
+        where = (f"data.modality = {modality!r}" if self.data.modality is not None else
+                 f"inferred from data.source {self.data.source!r}; set data.modality to "
+                 "override")
+        problems: list[tuple[tuple[str, ...], str, Any]] = []
+        for section, part, what in (("generator", self.generator, "generator"),
+                                    ("model", self.model, "downstream model")):
+            name = part.name
+            prefix = name.split(".", 1)[0] if name else None
+            if prefix in _MODALITIES and prefix != modality:
+                default = "" if "name" in part.model_fields_set else " (the default)"
+                problems.append(((section, "name"), (
+                    f"{name!r}{default} is {_article(str(prefix))} {prefix} {what}, but this "
+                    f"recipe's data is {modality} ({where}). Name "
+                    f"{_article(modality)} {modality} {what}."), name))
+        if self.augmentation.baseline == "smote" and modality != "tabular":
+            problems.append((("augmentation", "baseline"), (
+                f"'smote' is the classic baseline of tables, but this recipe's data is "
+                f"{modality} ({where}). Use 'classic' for the {modality} one, or 'none'."),
+                "smote"))
+        return problems
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

@@ -27,10 +27,10 @@ from synthaug.recipes import (
     run,
     split_data,
 )
+from synthaug.recipes.arms import allocate
 from synthaug.recipes.cli import add_recipe_parser
-from synthaug.recipes.models import TabularInputs, TabularMLP
-from synthaug.recipes.runner import allocate
 from synthaug.recipes.stats import Interval, mean_interval, paired_difference, verdict
+from synthaug.recipes.tasks.tabular import TabularInputs, TabularMLP
 
 SPY = "tabular.spytest"
 
@@ -270,6 +270,10 @@ def test_rerun_resumes_without_retraining(tiny: TinyRun) -> None:
     assert len(SpyCopula.fits) == fits and CountingMLP.train_steps == steps
     assert again.info["trained"] == 0 and again.info["reused"] == 12
     assert metrics_by_run(again) == metrics_by_run(tiny.report)
+    # the earlier validation is shown as it was (format 1 read a failed gate as passed)
+    shown, first = again.info["validation"], tiny.report.info["validation"]
+    assert shown["resumed"] and shown["gate"] is first["gate"]
+    assert shown["failed"] == first["failed"]
 
     # an interrupted run: one synthetic arm's result is missing -> only it is redone, exactly
     (tiny.out / "runs" / "synthetic-x1" / "seed-1.json").unlink()

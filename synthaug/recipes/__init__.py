@@ -6,23 +6,34 @@ imbalance, an under-represented group), the generator, the synthetic ratios, the
 model, its budget and the seeds.  :func:`run` trains every arm with every seed and returns a
 :class:`GainReport`: means with intervals, paired gains over real-only, and a plain verdict.
 
+The package, one responsibility a module:
+
+* :mod:`~synthaug.recipes.loading`: find, list and load recipes; read their data;
+* :mod:`~synthaug.recipes.splits`: the data checks, the stratified split and the scenarios, on
+  label and group arrays;
+* :mod:`~synthaug.recipes.arms`: the arms, and how many extra records each class gets;
+* :mod:`~synthaug.recipes.tasks`: one task per modality (``tasks/tabular.py``: featurizer,
+  default MLP, generator input, SMOTE baseline);
+* :mod:`~synthaug.recipes.training`: the training loop (``model(**inputs)``) and predictions;
+* :mod:`~synthaug.recipes.metrics`: test metrics, overall and per group;
+* :mod:`~synthaug.recipes.experiment`: everything validated and prepared before training;
+* :mod:`~synthaug.recipes.store`: the resumable run folder;
+* :mod:`~synthaug.recipes.runner`: the orchestration (:func:`run`, :func:`check`);
+* :mod:`~synthaug.recipes.stats`, :mod:`~synthaug.recipes.report`,
+  :mod:`~synthaug.recipes.validation`: intervals, the gain report, the suite on the rows.
+
 >>> from synthaug.recipes import run
 >>> report = run("adult-lowdata")  # doctest: +SKIP
 """
 
 from synthaug.config import RecipeSpec, SpecError
+from synthaug.recipes.arms import Arm
+from synthaug.recipes.loading import LoadedRecipe, list_builtin_recipes, load_recipe, resolve_recipe
 from synthaug.recipes.report import ArmSummary, GainReport
-from synthaug.recipes.runner import (
-    Arm,
-    LoadedRecipe,
-    Splits,
-    check,
-    list_builtin_recipes,
-    load_recipe,
-    resolve_recipe,
-    run,
-    split_data,
-)
+from synthaug.recipes.runner import check, run
+from synthaug.recipes.splits import Splits, split_data
+from synthaug.recipes.store import RunFolderError
+from synthaug.recipes.tasks import Task, get_task
 
 __all__ = [
     "Arm",
@@ -30,9 +41,12 @@ __all__ = [
     "GainReport",
     "LoadedRecipe",
     "RecipeSpec",
+    "RunFolderError",
     "SpecError",
     "Splits",
+    "Task",
     "check",
+    "get_task",
     "list_builtin_recipes",
     "load_recipe",
     "resolve_recipe",

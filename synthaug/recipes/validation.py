@@ -6,16 +6,20 @@ private).  Both belong in one run folder, so a reader can tell "no gain" from "b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import BaseGenerator
+from synthaug.validators.report import SuiteReport
 from synthaug.validators.suite import Suite
 
-__all__ = ["VALIDATION_FILES", "load_suite", "validate_generator"]
+__all__ = ["VALIDATION_FILES", "load_suite", "previous_validation", "summary",
+           "validate_generator"]
 
 #: what the validation step writes into the run folder
 VALIDATION_FILES = ("validation.html", "validation.json")
@@ -49,5 +53,31 @@ def validate_generator(
                        context={"device": device, "generator": generator})
     for name in VALIDATION_FILES:
         report.write(out_dir / name)
+    return summary(report)
+
+
+def summary(report: SuiteReport) -> dict[str, Any]:
+    """What the gain report shows of a suite's report: suite, gate, failed and skipped checks,
+    and the files it was written to.
+
+    Examples
+    --------
+    >>> from synthaug.validators.report import SuiteReport
+    >>> summary(SuiteReport(suite="default", source="-", gate=False, checks=()))["gate"]
+    False
+    """
     return {"suite": report.suite, "gate": report.gate, "failed": report.failed,
             "skipped": report.skipped, "files": list(VALIDATION_FILES)}
+
+
+def previous_validation(out_dir: Path) -> dict[str, Any] | None:
+    """The :func:`summary` of a validation an earlier invocation of a resumed run wrote
+    (``None`` when there is none, or it cannot be read: the run then shows no validation)."""
+    path = out_dir / VALIDATION_FILES[1]
+    if not path.is_file():
+        return None
+    try:
+        report = SuiteReport.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, InvalidParameterError):
+        return None
+    return {**summary(report), "resumed": True}
