@@ -7,8 +7,8 @@ Three rules shape everything here:
   generator too, so a fit never reads or advances torch's global RNG and ``random_state`` alone
   decides the result.
 * **No host sync per step.**  :func:`run_epochs` adds each step's losses into device tensors and
-  copies them to the host once per epoch (the logging cadence), where the progress bar and
-  early stopping read them.  Batch indices and noise are drawn on the
+  copies them to the host once per epoch (the logging cadence), where the progress bar, early
+  stopping and the divergence check read them.  Batch indices and noise are drawn on the
   device.
 * **Plain tensors in, plain tensors out.**  Blocks are small ``nn.Module`` classes whose
   ``state_dict`` is all there is to save (as safetensors).
@@ -17,7 +17,7 @@ The pieces live in small modules so a new family reuses what it needs: :mod:`.in
 (construction and initialisation), :mod:`.blocks` (MLP, residual block, seeded dropout),
 :mod:`.transformer` (attention and the transformer block with its key/value cache),
 :mod:`.sampling` (Gumbel-softmax and categorical draws) and :mod:`.loop` (batches, the epoch
-loop and its history).
+loop, its history and the divergence error).
 """
 
 from synthaug.generators.nn.blocks import MLP, ResidualBlock, SeededDropout, set_generator
@@ -25,6 +25,7 @@ from synthaug.generators.nn.init import build_module, init_parameters_, maybe_co
 from synthaug.generators.nn.loop import (
     IMPROVEMENT_TOLERANCE,
     EpochBatcher,
+    TrainingDivergedError,
     TrainingHistory,
     autocast,
     iter_slices,
@@ -40,6 +41,7 @@ __all__ = [
     "KVCache",
     "ResidualBlock",
     "SeededDropout",
+    "TrainingDivergedError",
     "TrainingHistory",
     "TransformerBlock",
     "attention",

@@ -1,9 +1,11 @@
-"""The device-resident training loop: batches, epochs, one host sync per epoch.
+"""The device-resident training loop: batches, epochs, one host sync per epoch, divergence.
 
 :func:`run_epochs` owns what every deep generator's fit does the same way: it calls the
 generator's ``step`` (one optimisation step, losses as device tensors), adds the losses up on
-the device, copies them to the host once per epoch, shows the progress bar, and stops early on
-patience or on the caller's say-so.
+the device, copies them to the host once per epoch, shows the progress bar, stops early on
+patience or on the caller's say-so, and stops with :class:`TrainingDivergedError` as soon as the
+monitored loss is no longer a finite number (a diverged model would otherwise train, and be
+saved, silently).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from typing import Any
 
 import torch
 
-from synthaug.exceptions import InvalidParameterError
+from synthaug.exceptions import InvalidParameterError, SynthaugError
 from synthaug.utils.progress import progress_bar
 
 __all__ = [
     "IMPROVEMENT_TOLERANCE",
     "EpochBatcher",
+    "TrainingDivergedError",
     "TrainingHistory",
     "autocast",
     "iter_slices",
@@ -31,6 +34,27 @@ __all__ = [
 
 #: relative improvement of the monitored loss that counts as progress for early stopping
 IMPROVEMENT_TOLERANCE = 1e-4
+
+
+class TrainingDivergedError(SynthaugError, FloatingPointError):
+    """Training stopped because the monitored loss became NaN or infinite.
+
+    Attributes
+    ----------
+    loss : str
+        Name of the monitored loss.
+    epoch : int
+        0-based index of the epoch whose loss was not finite (as ``epoch_callback`` and
+        :attr:`TrainingHistory.best_epoch` count).
+    value : float
+        The loss value (``nan``, ``inf`` or ``-inf``).
+    """
+
+    def __init__(self, message: str, *, loss: str, epoch: int, value: float) -> None:
+        super().__init__(message)
+        self.loss = loss
+        self.epoch = epoch
+        self.value = value
 
 
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager[Any]:
@@ -152,6 +176,7 @@ def run_epochs(
     on_epoch_end: Callable[[int, Mapping[str, float]], object] | None = None,
     progress: bool | None = None,
     desc: str = "fit",
+    divergence_hint: str = "Try a lower learning rate, or bf16=False.",
 ) -> TrainingHistory:
     """Call ``step(epoch, step_index)`` ``epochs * steps_per_epoch`` times, syncing once an epoch.
 
@@ -163,8 +188,8 @@ def run_epochs(
     epochs, steps_per_epoch, rows_per_step : int
         Loop sizes; ``rows_per_step`` feeds the rows/s shown in the progress bar.
     monitor : str
-        Name of the loss (from ``step`` or ``evaluate``) that early stopping watches; lower is
-        better.
+        Name of the loss (from ``step`` or ``evaluate``) that early stopping and the divergence
+        check watch; lower is better.
     patience : int or None
         Stop after this many epochs without a relative improvement of at least
         ``IMPROVEMENT_TOLERANCE`` in ``monitor``.  ``None`` trains every epoch.
@@ -177,12 +202,15 @@ def run_epochs(
         Called with the epoch number before its first step (to draw a new permutation, say).
     on_epoch_end : callable, optional
         Called with the epoch number and its host-side loss record after the epoch's one sync;
-        a truthy return stops training (``stopped_early`` is then set).
+        a truthy return stops training (``stopped_early`` is then set).  Not called for an
+        epoch whose monitored loss diverged.
     progress : bool or None
         Show a tqdm bar with the losses, rows/s and ETA (see
         :func:`synthaug.utils.progress.progress_enabled` for ``None``).
     desc : str
-        Label of the progress bar (the generator's name).
+        Label of the progress bar and of error messages (the generator's name).
+    divergence_hint : str
+        What to try, appended to the :class:`TrainingDivergedError` message.
 
     Returns
     -------
@@ -190,8 +218,10 @@ def run_epochs(
 
     Raises
     ------
+    TrainingDivergedError
+        When ``monitor`` is NaN or infinite after an epoch.  Nothing after that epoch runs.
     InvalidParameterError
-        For loop sizes below 1.
+        For loop sizes below 1, or a ``monitor`` that no loss is called.
     """
     if epochs < 1 or steps_per_epoch < 1:
         raise InvalidParameterError(
@@ -228,16 +258,28 @@ def run_epochs(
             history.losses.append(record)
             history.epochs_run = epoch + 1
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()}, refresh=False)
-            current = record.get(monitor, math.nan)
-            if math.isfinite(current):
-                best = history.best_value
-                margin = IMPROVEMENT_TOLERANCE * max(1.0, abs(best) if math.isfinite(best) else 1.0)
-                if current < best - margin:
-                    history.best_value, history.best_epoch, stale = current, epoch, 0
-                    if on_improve is not None:
-                        on_improve()
-                else:
-                    stale += 1
+            if monitor not in record:
+                raise InvalidParameterError(
+                    f"{desc}: the monitored loss {monitor!r} is not among the epoch's losses "
+                    f"{sorted(record)}."
+                )
+            current = record[monitor]
+            if not math.isfinite(current):
+                # a diverged model is neither better nor merely stale: its weights are lost
+                raise TrainingDivergedError(
+                    f"{desc}: training diverged: the monitored loss {monitor!r} became "
+                    f"{current} in epoch {epoch + 1} of {epochs} (losses: "
+                    f"{', '.join(f'{k}={v:.4g}' for k, v in record.items())}). {divergence_hint}",
+                    loss=monitor, epoch=epoch, value=current,
+                )
+            best = history.best_value
+            margin = IMPROVEMENT_TOLERANCE * max(1.0, abs(best) if math.isfinite(best) else 1.0)
+            if current < best - margin:
+                history.best_value, history.best_epoch, stale = current, epoch, 0
+                if on_improve is not None:
+                    on_improve()
+            else:
+                stale += 1
             if on_epoch_end is not None and on_epoch_end(epoch, record):
                 # the caller wants these weights: no going back to the best epoch's
                 history.stopped_early, history.stop_reason = True, "callback"
