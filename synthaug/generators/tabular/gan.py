@@ -48,11 +48,10 @@ from synthaug.generators.tabular.torch_base import (
     EpochCallback,
     SpanCodec,
     TorchTabularGenerator,
-    check_choice,
-    check_positive_int,
     seeded,
 )
 from synthaug.utils.random import RandomState
+from synthaug.utils.validation import check_choice, check_int, check_positive_int
 
 __all__ = ["CTGANGenerator"]
 
@@ -251,15 +250,14 @@ class CTGANGenerator(TorchTabularGenerator):
         super()._check_params()
         for name in ("embedding_dim", "generator_dim", "discriminator_dim",
                      "discriminator_steps", "pac"):
-            check_positive_int(name, getattr(self, name))
+            check_positive_int(getattr(self, name), name)
         if self.batch_size % self.pac:
             raise InvalidParameterError(
                 f"batch_size ({self.batch_size}) must be a multiple of pac ({self.pac}): the "
                 "critic scores rows in packs of pac."
             )
-        check_choice("numerical", self.numerical, ("gmm", "quantile"))
-        if self.max_categories is not None:
-            check_positive_int("max_categories", self.max_categories, 2)
+        check_choice(self.numerical, "numerical", ("gmm", "quantile"))
+        check_int(self.max_categories, "max_categories", 2, allow_none=True)
 
     # -- fit -----------------------------------------------------------------------------------
     def _prepare(self, matrix: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:

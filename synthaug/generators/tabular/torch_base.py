@@ -1,11 +1,10 @@
 """Shared base of synthaug's torch tabular generators, and the span encoding they learn from.
 
-:class:`TorchTabularGenerator` owns what every deep tabular generator does the same way: the
-common parameters, local seeding (one :class:`torch.Generator` per fit or sample call, drawn
-from ``random_state``), moving the encoded table to the device once, the training loop of
-:func:`synthaug.generators.nn.run_epochs` (one host sync per epoch, progress bar, early
-stopping that keeps the best weights), sampling in bounded chunks, and saving modules and
-fitted statistics as safetensors + JSON.
+:class:`TorchTabularGenerator` is the tabular glue over
+:class:`~synthaug.generators.torch.TorchGeneratorMixin` (which owns the common parameters,
+local seeding, the device copy, the modules, the training loop and their persistence): it
+hands the schema matrix to the subclass's ``_prepare``, samples schema matrices in bounded
+chunks through ``_generate`` and checks conditions.
 
 :class:`SpanCodec` is the encoding the VAE and the GAN learn from.  It works on the matrix
 layout of :meth:`~synthaug.data.schema.TableSchema.to_matrix` (the one the tabular base hands
@@ -21,36 +20,24 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
 from scipy import special
-from torch import nn
 
 from synthaug.data.schema import ColumnKind, TableSchema, datetime_resolution
-from synthaug.exceptions import InvalidParameterError
-from synthaug.generators.nn import (
-    TrainingHistory,
-    build_module,
-    iter_slices,
-    maybe_compile,
-    run_epochs,
-    sample_categorical,
-    set_generator,
-)
+from synthaug.generators.nn import sample_categorical
 from synthaug.generators.tabular.base import TabularGenerator
-from synthaug.utils.random import spawn_seed, torch_generator
+from synthaug.generators.torch import EpochCallback, TorchGeneratorMixin
+from synthaug.utils.random import spawn_seed
 
-__all__ = ["CodecSpan", "SpanCodec", "TorchTabularGenerator"]
+__all__ = ["CodecSpan", "EpochCallback", "SpanCodec", "TorchTabularGenerator", "seeded"]
 
 #: rows generated per forward pass when sampling; bounds device memory for any ``n``
 SAMPLE_CHUNK_ROWS = 65_536
-
-#: ``epoch_callback(generator, epoch, losses)``: called after every epoch; truthy stops the fit
-EpochCallback = Callable[["TorchTabularGenerator", int, dict[str, float]], object]
 
 #: marks the grouped "other" slot of a capped categorical in ``pos_to_code``
 _OTHER = -2.0
@@ -463,19 +450,15 @@ def _fit_gmm_1d(
 # =============================================================================================
 # The base generator
 # =============================================================================================
-class TorchTabularGenerator(TabularGenerator):
-    """Base of the torch tabular generators (see the module docstring).
+class TorchTabularGenerator(TorchGeneratorMixin, TabularGenerator):
+    """Base of the torch tabular generators: the matrix glue over :class:`TorchGeneratorMixin`.
 
     Subclasses store their parameters in ``__init__`` (scikit-learn needs the explicit
-    signature) and implement :meth:`_prepare` (fit the encoding, return the arrays to train
-    on), :meth:`_make_modules` (build the networks from ``self.arch_``), :meth:`_train` and
-    :meth:`_generate`.
-
-    Common parameters: ``epochs``, ``batch_size``, ``learning_rate``, ``device="auto"``,
-    ``random_state``, ``progress=None``, ``early_stopping_patience``, ``compile=False``,
-    ``bf16=False`` and ``epoch_callback=None``.  Fitted state: ``modules_`` (name ->
-    ``nn.Module`` on ``device_``), ``arch_`` (the sizes that rebuild them), ``history_``
-    (:class:`TrainingHistory`).
+    signature) and implement :meth:`_prepare` (fit the encoding, set ``self.arch_``, return the
+    arrays to train on), ``_make_modules`` (build the networks from ``self.arch_``), ``_train``,
+    :meth:`_generate` and ``_extra_state`` / ``_set_extra_state``; the common parameters, the
+    loop, the modules and their persistence come from
+    :class:`~synthaug.generators.torch.TorchGeneratorMixin`.
 
     Examples
     --------
@@ -487,202 +470,30 @@ class TorchTabularGenerator(TabularGenerator):
     'auto'
     """
 
-    tags: ClassVar[frozenset[str]] = frozenset({"gpu"})
-
-    #: whether early stopping restores the weights of the best epoch
-    _restore_best: ClassVar[bool] = True
-    _unsaved_params: ClassVar[tuple[str, ...]] = ("epoch_callback",)
-
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    early_stopping_patience: int | None
-    compile: bool
-    bf16: bool
-    progress: bool | None
-    epoch_callback: EpochCallback | None
-
-    # -- parameters ----------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        _check_int("epochs", self.epochs, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        if (
-            isinstance(self.learning_rate, bool)
-            or not isinstance(self.learning_rate, (int, float))
-            or not self.learning_rate > 0
-        ):
-            raise InvalidParameterError(
-                f"learning_rate must be a positive number, got {self.learning_rate!r}."
-            )
-        if self.early_stopping_patience is not None:
-            _check_int("early_stopping_patience", self.early_stopping_patience, 1)
-        for flag in ("compile", "bf16"):
-            if not isinstance(getattr(self, flag), bool):
-                raise InvalidParameterError(
-                    f"{flag} must be True or False, got {getattr(self, flag)!r}."
-                )
-        if self.epoch_callback is not None and not callable(self.epoch_callback):
-            raise InvalidParameterError(
-                f"epoch_callback must be None or a callable (generator, epoch, losses) -> bool, "
-                f"got {self.epoch_callback!r}."
-            )
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise InvalidParameterError(f"progress must be None, True or False, got "
-                                        f"{self.progress!r}.")
-
     # -- fit -----------------------------------------------------------------------------------
     def _fit_matrix(self, matrix: np.ndarray, rng: np.random.Generator) -> None:
-        gen = torch_generator(rng, self.device_)
-        arrays = self._prepare(matrix, rng)
-        # the one host -> device copy of the training data
-        data = {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device_)
-                for k, v in arrays.items()}
-        self.modules_ = self._build_modules(gen)
-        self._compiled_cache: dict[str, nn.Module] = {}
-        if not self.modules_:  # identifier and empty columns only: the schema makes them
-            self.history_ = TrainingHistory()
-            return
-        for module in self.modules_.values():
-            module.train()
-            set_generator(module, gen)
-        try:
-            self.history_ = self._train(data, gen)
-        finally:
-            for module in self.modules_.values():
-                set_generator(module, None)
-                module.eval()
+        # the torch generator is drawn before the encoding's seeds: keeps a seed's model
+        gen = self._torch_generator(rng)
+        self._fit_torch(self._prepare(matrix, rng), gen)
 
     def _learnable(self) -> bool:
         """Whether any column carries something to learn (not only ids or empty columns)."""
         return any(c.kind.is_discrete or c.kind.is_continuous for c in self.schema_.columns)
-
-    def _build_modules(self, generator: torch.Generator) -> dict[str, nn.Module]:
-        if not self._learnable():
-            return {}
-        factories = self._make_modules()
-        return {name: build_module(f, self.device_, generator) for name, f in factories.items()}
-
-    def _compiled(self, name: str) -> nn.Module:
-        """The module ``name``, compiled when ``compile=True`` (cached until the next fit)."""
-        cache: dict[str, nn.Module] = self.__dict__.setdefault("_compiled_cache", {})
-        if name not in cache:
-            cache[name] = maybe_compile(self.modules_[name], self.compile)
-        return cache[name]
-
-    def _loop(
-        self,
-        step: Callable[[int, int], Mapping[str, torch.Tensor]],
-        *,
-        steps_per_epoch: int,
-        rows_per_step: int,
-        monitor: str = "loss",
-        evaluate: Callable[[], Mapping[str, torch.Tensor]] | None = None,
-        on_epoch_start: Callable[[int], object] | None = None,
-    ) -> TrainingHistory:
-        """Run the shared loop with this generator's epochs, patience and progress settings."""
-        best: dict[str, dict[str, torch.Tensor]] = {}
-
-        def keep_best() -> None:
-            # device-side copies: no host transfer, and only when early stopping is on
-            for name, module in self.modules_.items():
-                best[name] = {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-        def epoch_end(epoch: int, losses: Mapping[str, float]) -> bool:
-            if self.epoch_callback is None:
-                return False
-            stop = bool(self.epoch_callback(self, epoch, dict(losses)))
-            for module in self.modules_.values():  # the callback may have sampled (eval mode)
-                module.train()
-            return stop
-
-        patience = self.early_stopping_patience
-        history = run_epochs(
-            step,
-            epochs=self.epochs,
-            steps_per_epoch=steps_per_epoch,
-            rows_per_step=rows_per_step,
-            monitor=monitor,
-            patience=patience,
-            evaluate=evaluate,
-            on_improve=keep_best if patience is not None and self._restore_best else None,
-            on_epoch_start=on_epoch_start,
-            on_epoch_end=epoch_end if self.epoch_callback is not None else None,
-            progress=self.progress,
-            desc=self.name or type(self).__name__,
-        )
-        if best and history.best_epoch < history.epochs_run - 1 and (
-            history.stop_reason != "callback"
-        ):
-            # the last epoch was not the best one: go back to the best weights
-            for name, module in self.modules_.items():
-                module.load_state_dict(best[name])
-        return history
 
     # -- sample --------------------------------------------------------------------------------
     def _sample_matrix(
         self, n: int, fixed: Mapping[int, float], rng: np.random.Generator
     ) -> np.ndarray:
         self._check_conditions(fixed)
-        gen = torch_generator(rng, self.device_)
+        gen = self._torch_generator(rng)
         out = np.full((n, len(self.schema_.columns)), np.nan)
         if not self.modules_:
             return out
-        for module in self.modules_.values():
-            module.eval()
-        with torch.inference_mode():
-            for start, stop in iter_slices(n, SAMPLE_CHUNK_ROWS):
-                block = self._generate(stop - start, fixed, gen)
-                out[start:stop] = block.cpu().numpy()  # one device -> host copy per chunk
-        return out
+        return self._sample_into(out, lambda k: self._generate(k, fixed, gen),
+                                 chunk_rows=SAMPLE_CHUNK_ROWS)
 
     def _check_conditions(self, fixed: Mapping[int, float]) -> None:
         """Raise :class:`InvalidParameterError` for conditions this model cannot meet."""
-
-    # -- persistence ---------------------------------------------------------------------------
-    def _is_fitted(self) -> bool:
-        return hasattr(self, "schema_") and hasattr(self, "modules_")
-
-    def _get_model_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        extra_state, extra_tensors = self._extra_state()
-        state = {"arch": self.arch_, "history": self.history_.to_dict(), "extra": extra_state}
-        tensors = {f"extra.{k}": v for k, v in extra_tensors.items()}
-        for name, module in self.modules_.items():
-            tensors |= {f"module.{name}.{k}": v for k, v in module.state_dict().items()}
-        return state, tensors
-
-    def _set_model_state(
-        self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
-    ) -> None:
-        self.arch_ = dict(state["arch"])
-        extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
-        self._set_extra_state(state["extra"], extra)
-        history = dict(state.get("history") or {})
-        best = history.get("best_value")
-        self.history_ = TrainingHistory(
-            losses=list(history.get("losses", [])),
-            epochs_run=int(history.get("epochs_run", 0)),
-            stopped_early=bool(history.get("stopped_early", False)),
-            stop_reason=history.get("stop_reason"),
-            best_epoch=int(history.get("best_epoch", -1)),
-            best_value=math.inf if best is None else float(best),
-            seconds=float(history.get("seconds", 0.0)),
-        )
-        # weights come from the file; the seed only fills buffers that load_state_dict replaces
-        filler = torch.Generator(device=self.device_)
-        filler.manual_seed(0)
-        self.modules_ = self._build_modules(filler)
-        self._compiled_cache = {}
-        for name, module in self.modules_.items():
-            prefix = f"module.{name}."
-            sub = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            module.load_state_dict(sub, strict=True)
-            module.eval()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # compiled wrappers cannot be deep-copied or pickled; they are rebuilt on demand
-        state: dict[str, Any] = dict(super().__getstate__())
-        state.pop("_compiled_cache", None)
-        return state
 
     # -- hooks ---------------------------------------------------------------------------------
     @abstractmethod
@@ -690,48 +501,11 @@ class TorchTabularGenerator(TabularGenerator):
         """Fit the encoding, set ``self.arch_`` (JSON-able sizes), return arrays to train on."""
 
     @abstractmethod
-    def _make_modules(self) -> dict[str, Callable[[], nn.Module]]:
-        """Factories of the networks, built from ``self.arch_`` only (load uses them too)."""
-
-    @abstractmethod
-    def _train(self, data: Mapping[str, torch.Tensor], generator: torch.Generator
-               ) -> TrainingHistory:
-        """Train ``self.modules_`` on ``data`` (already on the device)."""
-
-    @abstractmethod
     def _generate(self, n: int, fixed: Mapping[int, float], generator: torch.Generator
                   ) -> torch.Tensor:
         """Return ``n`` rows as an ``(n, n_columns)`` float64 schema matrix on the device."""
-
-    @abstractmethod
-    def _extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        """Fitted statistics besides the modules (the encoding): JSON and tensors."""
-
-    @abstractmethod
-    def _set_extra_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
-                         ) -> None:
-        """Restore what :meth:`_extra_state` returned."""
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidParameterError(f"{name} must be an int >= {minimum}, got {value!r}.")
-
-
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise InvalidParameterError(
-            f"{name} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}."
-        )
-
-
-def check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is an int >= ``minimum``."""
-    _check_int(name, value, minimum)
 
 
 def seeded(rng: np.random.Generator) -> np.random.Generator:
     """A child numpy generator, so encoding draws do not shift the model's seed stream."""
     return np.random.default_rng(spawn_seed(rng))
-

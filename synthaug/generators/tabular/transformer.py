@@ -42,8 +42,9 @@ from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import register_generator
 from synthaug.generators.nn import (
     EpochBatcher,
-    SeededDropout,
+    KVCache,
     TrainingHistory,
+    TransformerBlock,
     autocast,
     iter_slices,
     sample_categorical,
@@ -51,9 +52,14 @@ from synthaug.generators.nn import (
 from synthaug.generators.tabular.torch_base import (
     EpochCallback,
     TorchTabularGenerator,
-    check_positive_int,
 )
 from synthaug.utils.random import RandomState
+from synthaug.utils.validation import (
+    check_fraction,
+    check_int,
+    check_number,
+    check_positive_int,
+)
 
 __all__ = ["TabularTransformerGenerator"]
 
@@ -279,51 +285,8 @@ class _TokenCodec:
 
 
 # =============================================================================================
-# The network
+# The network (its blocks are synthaug.generators.nn.TransformerBlock)
 # =============================================================================================
-def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
-    """Plain softmax attention.  Sequences are one token per column (short), so this costs
-    little, and unlike the fused CUDA kernels its backward pass is deterministic, which
-    ``random_state`` reproducibility on a GPU needs."""
-    scores = (q @ k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
-    if causal:
-        t = q.shape[-2]
-        future = torch.ones((t, t), dtype=torch.bool, device=q.device).triu_(1)
-        scores = scores.masked_fill(future, float("-inf"))
-    return torch.softmax(scores.float(), dim=-1).to(v.dtype) @ v
-
-
-class _Block(nn.Module):
-    """Pre-norm transformer block with a causal self-attention that can use a k/v cache."""
-
-    def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
-        super().__init__()
-        self.n_heads = n_heads
-        self.ln1 = nn.LayerNorm(d_model)
-        self.qkv = nn.Linear(d_model, 3 * d_model)
-        self.proj = nn.Linear(d_model, d_model)
-        self.ln2 = nn.LayerNorm(d_model)
-        self.ff1 = nn.Linear(d_model, 4 * d_model)
-        self.ff2 = nn.Linear(4 * d_model, d_model)
-        self.drop = SeededDropout(dropout)
-
-    def forward(self, x: torch.Tensor, cache: list[torch.Tensor] | None = None) -> torch.Tensor:
-        b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
-        q, k, v = (z.reshape(b, t, self.n_heads, d // self.n_heads).transpose(1, 2)
-                   for z in (q, k, v))
-        causal = True
-        if cache is not None:
-            if cache:
-                k = torch.cat([cache[0], k], dim=2)
-                v = torch.cat([cache[1], v], dim=2)
-                causal = t > 1  # one new query attends to every cached key
-            cache[:] = [k, v]
-        attn = _attention(q, k, v, causal)
-        x = x + self.drop(self.proj(attn.transpose(1, 2).reshape(b, t, d)))
-        return x + self.drop(self.ff2(F.gelu(self.ff1(self.ln2(x)))))
-
-
 class _ColumnTransformer(nn.Module):
     def __init__(self, sizes: list[int], d_model: int, n_heads: int, n_layers: int,
                  dropout: float) -> None:
@@ -334,7 +297,8 @@ class _ColumnTransformer(nn.Module):
         self.bos = nn.Parameter(torch.empty(d_model))
         for emb in (self.token, self.query):
             emb.init_std = 0.02  # type: ignore[assignment]
-        self.blocks = nn.ModuleList(_Block(d_model, n_heads, dropout) for _ in range(n_layers))
+        self.blocks = nn.ModuleList(TransformerBlock(d_model, n_heads, dropout)
+                                    for _ in range(n_layers))
         self.ln_f = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, sum(sizes))
         offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
@@ -350,7 +314,7 @@ class _ColumnTransformer(nn.Module):
             parts.append(self.token(prev_tokens))
         return torch.cat(parts, dim=1) + self.query(queries)
 
-    def hidden(self, x: torch.Tensor, caches: list[list[torch.Tensor]] | None = None
+    def hidden(self, x: torch.Tensor, caches: list[KVCache] | None = None
                ) -> torch.Tensor:
         for i, block in enumerate(self.blocks):
             x = block(x, None if caches is None else caches[i])
@@ -497,23 +461,16 @@ class TabularTransformerGenerator(TorchTabularGenerator):
     def _check_params(self) -> None:
         super()._check_params()
         for name in ("d_model", "n_layers", "n_heads"):
-            check_positive_int(name, getattr(self, name))
-        check_positive_int("n_bins", self.n_bins, 2)
+            check_positive_int(getattr(self, name), name)
+        check_positive_int(self.n_bins, "n_bins", minimum=2)
         if self.d_model % self.n_heads:
             raise InvalidParameterError(
                 f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})."
             )
-        if self.max_categories is not None:
-            check_positive_int("max_categories", self.max_categories, 2)
-        for name, lo, hi in (("dropout", 0.0, 1.0), ("validation_fraction", 0.0, 1.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                lo <= value < hi
-            ):
-                raise InvalidParameterError(f"{name} must be in [{lo}, {hi}), got {value!r}.")
-        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)) \
-                or self.weight_decay < 0:
-            raise InvalidParameterError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
+        check_int(self.max_categories, "max_categories", 2, allow_none=True)
+        for name in ("dropout", "validation_fraction"):
+            check_fraction(getattr(self, name), name, open_high=True)
+        check_number(self.weight_decay, "weight_decay", minimum=0)
 
     # -- fit -----------------------------------------------------------------------------------
     def _prepare(self, matrix: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -643,7 +600,7 @@ class TabularTransformerGenerator(TorchTabularGenerator):
         dev = local.device
         offsets = torch.as_tensor(self.codec_.offsets, device=dev)
         global_tokens = local + offsets
-        caches: list[list[torch.Tensor]] = [[] for _ in model.blocks]
+        caches: list[KVCache] = [[] for _ in model.blocks]
         order_t = torch.as_tensor(order, device=dev).expand(b, -1)
         # prefill: the start vector and the given columns, querying up to the first free column
         x = model.embed(global_tokens[:, order[:n_given]], order_t[:, : n_given + 1],

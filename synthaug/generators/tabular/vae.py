@@ -47,11 +47,15 @@ from synthaug.generators.tabular.torch_base import (
     EpochCallback,
     SpanCodec,
     TorchTabularGenerator,
-    check_choice,
-    check_positive_int,
     seeded,
 )
 from synthaug.utils.random import RandomState
+from synthaug.utils.validation import (
+    check_choice,
+    check_int,
+    check_number,
+    check_positive_int,
+)
 
 __all__ = ["TVAEGenerator"]
 
@@ -210,16 +214,13 @@ class TVAEGenerator(TorchTabularGenerator):
 
     def _check_params(self) -> None:
         super()._check_params()
-        check_positive_int("latent_dim", self.latent_dim)
-        check_positive_int("hidden_dim", self.hidden_dim)
-        check_positive_int("n_layers", self.n_layers)
-        check_choice("numerical", self.numerical, ("quantile", "gmm"))
-        if self.max_categories is not None:
-            check_positive_int("max_categories", self.max_categories, 2)
+        check_positive_int(self.latent_dim, "latent_dim")
+        check_positive_int(self.hidden_dim, "hidden_dim")
+        check_positive_int(self.n_layers, "n_layers")
+        check_choice(self.numerical, "numerical", ("quantile", "gmm"))
+        check_int(self.max_categories, "max_categories", 2, allow_none=True)
         for name in ("loss_factor", "weight_decay"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}.")
+            check_number(getattr(self, name), name, minimum=0)
         if self.condition_columns is not None and (
             isinstance(self.condition_columns, str)
             or not all(isinstance(c, str) for c in self.condition_columns)
