@@ -227,9 +227,9 @@ def test_bad_states_are_model_format_errors(frame: pd.DataFrame) -> None:
 
 
 def test_layout_refuses_gaps_and_split_columns() -> None:
-    with pytest.raises(ValueError, match="continue"):
+    with pytest.raises(InvalidParameterError, match="continue"):
         SpanLayout([Span("x", "continuous", 0, 1), Span("y", "continuous", 2, 3)], ["x", "y"])
-    with pytest.raises(ValueError, match="adjacent"):
+    with pytest.raises(InvalidParameterError, match="adjacent"):
         SpanLayout([Span("x", "continuous", 0, 1), Span("y", "continuous", 1, 2),
                     Span("x", "missing", 2, 3)], ["x", "y"])
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from synthaug.exceptions import InvalidParameterError
+
 __all__ = ["Span", "SpanKind", "SpanLayout"]
 
 #: ``"continuous"``: one value; ``"mode"``: the one-hot mixture component of a continuous
@@ -59,6 +61,11 @@ class SpanLayout:
     names : sequence of str
         The schema's column names, in order (spans name their column; lookups use indices).
 
+    Raises
+    ------
+    InvalidParameterError
+        When the spans leave a gap, split a column or name a column not in ``names``.
+
     Examples
     --------
     >>> from synthaug.data.encoding import Span, SpanLayout
@@ -76,14 +83,18 @@ class SpanLayout:
         start = 0
         for span in self.spans:
             if span.kind not in _KINDS or span.start != start or span.end <= span.start:
-                raise ValueError(f"span {span} does not continue the layout at feature {start}")
+                raise InvalidParameterError(
+                    f"span {span} does not continue the layout at feature {start}.")
+            if span.column not in index:
+                raise InvalidParameterError(f"span {span} names a column not in {self.names}.")
             start = span.end
-            j = index[span.column]  # KeyError: a span of a column the schema does not have
+            j = index[span.column]
             if self._groups and self._groups[-1][0] == j:
                 self._groups[-1][1].append(span)
             else:
                 if any(g == j for g, _ in self._groups):
-                    raise ValueError(f"the spans of column {span.column!r} are not adjacent")
+                    raise InvalidParameterError(
+                        f"the spans of column {span.column!r} are not adjacent.")
                 self._groups.append((j, [span]))
         self._by_index = dict(self._groups)
         self.width = start
