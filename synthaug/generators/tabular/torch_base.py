@@ -66,7 +66,7 @@ class TorchTabularGenerator(TorchGeneratorMixin, TabularGenerator):
 
     # -- fit -----------------------------------------------------------------------------------
     def _fit_matrix(self, matrix: np.ndarray, rng: np.random.Generator) -> None:
-        # the torch generator is drawn before the encoding's seeds: keeps a seed's model
+        # the torch seed is drawn before the encoding's: the order that gave each seed its model
         gen = self._torch_generator(rng)
         self._fit_torch(self._prepare(matrix, rng), gen)
 
