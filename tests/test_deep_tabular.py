@@ -17,8 +17,8 @@ import torch
 from conftest import make_mixed_frame
 
 from synthaug import get_generator
-from synthaug.exceptions import InvalidParameterError
-from synthaug.generators.nn import run_epochs
+from synthaug.exceptions import InvalidParameterError, NotFittedError
+from synthaug.generators.nn import TrainingDivergedError, run_epochs
 
 SMALL: dict[str, dict[str, Any]] = {
     "tabular.vae": {"hidden_dim": 32, "latent_dim": 16, "batch_size": 100},
@@ -100,6 +100,22 @@ def test_epoch_callback_samples_midway_and_stops(name: str, frame: pd.DataFrame,
     # the hook is not part of the saved model
     loaded = type(gen).load(gen.save(tmp_path / "m"), device="cpu")
     assert loaded.epoch_callback is None and loaded.history_.stop_reason == "callback"
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_divergence_stops_the_fit_with_a_clear_error(name: str, frame: pd.DataFrame) -> None:
+    # an absurd step size turns the weights, then the monitored loss, into NaN in an epoch
+    gen = small(name, epochs=20, learning_rate=1e8, epoch_callback=lambda g, e, losses: False)
+    with pytest.raises(TrainingDivergedError, match=r"training diverged") as caught:
+        gen.fit(frame)
+    message = str(caught.value)
+    assert name in message and "lower learning_rate (it is 1e+08" in message
+    assert caught.value.loss in message and caught.value.epoch < 20
+    with pytest.raises(NotFittedError):  # no half-trained model that looks fitted
+        gen.sample(5)
+    bf16 = small(name, epochs=20, learning_rate=1e8, bf16=True)
+    with pytest.raises(TrainingDivergedError, match="bf16=False"):
+        bf16.fit(frame)
 
 
 def test_epoch_callback_must_be_callable(frame: pd.DataFrame) -> None:

@@ -137,3 +137,31 @@ def test_large_sample_streams_in_bounded_batches(frame: pd.DataFrame) -> None:
     assert rows == 600_000
     # a chunk of the sampler, not the whole request, bounds the device memory
     assert torch.cuda.max_memory_allocated() < 2 * 1024**3
+
+
+def test_encoding_decodes_on_the_gpu_as_on_the_cpu(frame: pd.DataFrame) -> None:
+    from synthaug.data.encoding import TableEncoder
+
+    for numerical in ("standard", "quantile", "gmm"):
+        enc = TableEncoder(numerical=numerical, missing="onehot", max_categories=2).fit(
+            frame, rng=0)
+        features = enc.transform(frame, rng=0)
+        on_gpu = enc.to(torch.device("cuda")).decode(
+            torch.as_tensor(features, device="cuda"), argmax=True)
+        np.testing.assert_allclose(on_gpu.cpu().numpy(), enc.inverse_matrix(features),
+                                   rtol=1e-12, atol=1e-9, equal_nan=True)
+
+
+def test_image_layers_build_on_the_gpu() -> None:
+    from torch import nn
+
+    from synthaug.generators.nn import build_module
+
+    def factory() -> nn.Module:
+        return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.GroupNorm(2, 8),
+                             nn.ConvTranspose2d(8, 3, 4, stride=2))
+
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    net = build_module(factory, torch.device("cuda"), gen)
+    for name, value in [*net.named_parameters(), *net.named_buffers()]:
+        assert value.device.type == "cuda" and torch.isfinite(value.double()).all(), name

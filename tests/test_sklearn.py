@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils import estimator_checks as sklearn_checks
 
 from synthaug import get_generator
-from synthaug.data.encoders import Span, TableEncoder
+from synthaug.data.encoding import Span, TableEncoder
 from synthaug.exceptions import InvalidDataError, InvalidParameterError, NotFittedError
 from synthaug.sklearn import SyntheticOverSampler, TabularEncoder
 

@@ -46,13 +46,13 @@ from synthaug.generators.nn import (
 )
 from synthaug.generators.tabular.torch_base import (
     EpochCallback,
-    SpanCodec,
     TorchTabularGenerator,
-    check_choice,
-    check_positive_int,
-    seeded,
+    fit_span_encoding,
+    load_span_encoding,
+    span_encoding_state,
 )
 from synthaug.utils.random import RandomState
+from synthaug.utils.validation import check_choice, check_int, check_positive_int
 
 __all__ = ["CTGANGenerator"]
 
@@ -183,6 +183,15 @@ class CTGANGenerator(TorchTabularGenerator):
         on the way, say); a truthy return stops training and keeps the current weights.  Not
         saved with the model.
 
+    Attributes
+    ----------
+    history_ : TrainingHistory
+        Per-epoch mean losses, epochs run, whether it stopped early.
+    encoder_ : synthaug.data.encoding.TableEncoder
+        The fitted encoding (see :func:`~synthaug.generators.tabular.torch_base.fit_span_encoding`).
+    codec_ : synthaug.data.encoding.DeviceDecoder
+        Its decoder on ``device_``.
+
     Notes
     -----
     ``sample(conditions=...)`` accepts categorical and boolean columns (any number of them).
@@ -251,24 +260,22 @@ class CTGANGenerator(TorchTabularGenerator):
         super()._check_params()
         for name in ("embedding_dim", "generator_dim", "discriminator_dim",
                      "discriminator_steps", "pac"):
-            check_positive_int(name, getattr(self, name))
+            check_positive_int(getattr(self, name), name)
         if self.batch_size % self.pac:
             raise InvalidParameterError(
                 f"batch_size ({self.batch_size}) must be a multiple of pac ({self.pac}): the "
                 "critic scores rows in packs of pac."
             )
-        check_choice("numerical", self.numerical, ("gmm", "quantile"))
-        if self.max_categories is not None:
-            check_positive_int("max_categories", self.max_categories, 2)
+        check_choice(self.numerical, "numerical", ("gmm", "quantile"))
+        check_int(self.max_categories, "max_categories", 2, allow_none=True)
 
     # -- fit -----------------------------------------------------------------------------------
     def _prepare(self, matrix: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        self.codec_ = SpanCodec(numerical=self.numerical, max_categories=self.max_categories)
-        self.codec_.fit(self.schema_, matrix, seeded(rng))
-        x = self.codec_.transform(matrix, seeded(rng))
-        self.codec_.to(self.device_)
+        self.encoder_, x = fit_span_encoding(self.schema_, matrix, rng, numerical=self.numerical,
+                                             max_categories=self.max_categories)
+        self.codec_ = self.encoder_.to(self.device_)
         n = len(matrix)
-        levels = [s for s in self.codec_.spans if s.role == "levels"]
+        levels = [span for _, span in self.encoder_.layout_.discrete()]
         # training-by-sampling index: for each discrete column, its rows sorted by slot, so the
         # rows holding slot g are sorted_rows[slot_start[g] : slot_start[g] + slot_count[g]]
         # (int32 halves the index's memory; it is widened per batch)
@@ -283,7 +290,7 @@ class CTGANGenerator(TorchTabularGenerator):
             slot_start.extend(int(s) for s in starts)
             slot_count.extend(float(c) for c in counts)
         self.arch_ = {
-            "width": self.codec_.width,
+            "width": self.encoder_.n_features_out_,
             "cond_width": int(sum(s.width for s in levels)),
             "embedding_dim": int(self.embedding_dim),
             "generator": [int(self.generator_dim)] * 2,
@@ -308,8 +315,9 @@ class CTGANGenerator(TorchTabularGenerator):
 
     def _cond_tables(self, dev: torch.device) -> dict[str, torch.Tensor]:
         """Device tables that turn slot draws into conditional vectors."""
-        levels = [s for s in self.codec_.spans if s.role == "levels"]
-        counts = np.concatenate([self.codec_.level_counts(s.column) for s in levels]) \
+        discrete = self.encoder_.layout_.discrete()
+        levels = [span for _, span in discrete]
+        counts = np.concatenate([self.encoder_.level_counts(j) for j, _ in discrete]) \
             if levels else np.empty(0)
         col_of_slot = np.concatenate([np.full(s.width, i) for i, s in enumerate(levels)]) \
             if levels else np.empty(0, dtype=np.int64)
@@ -355,10 +363,11 @@ class CTGANGenerator(TorchTabularGenerator):
                                  betas=betas, weight_decay=1e-6)
         b = int(self.batch_size)
         steps = max(1, n // b)
-        value_idx = torch.tensor([s.start for s in self.codec_.spans if not s.discrete],
-                                 dtype=torch.long, device=dev)
-        softmax_spans = [(s.start, s.end) for s in self.codec_.spans if s.discrete]
-        level_spans = [(s.start, s.end) for s in self.codec_.spans if s.role == "levels"]
+        spans = self.encoder_.spans_
+        value_idx = torch.tensor([s.start for s in spans if not s.softmax], dtype=torch.long,
+                                 device=dev)
+        softmax_spans = [(s.start, s.end) for s in spans if s.softmax]
+        level_spans = [(s.start, s.end) for _, s in self.encoder_.layout_.discrete()]
         cond_width = a["cond_width"]
         feat_of_cond = tables["feat_of_cond"]
 
@@ -472,7 +481,7 @@ class CTGANGenerator(TorchTabularGenerator):
             )
 
     def _level_seen(self, column: int, code: int) -> bool:
-        return self.codec_.level_seen(column, code)
+        return self.encoder_.level_seen(column, code)
 
     def _generate(self, n: int, fixed: Mapping[int, float], generator: torch.Generator
                   ) -> torch.Tensor:
@@ -480,16 +489,16 @@ class CTGANGenerator(TorchTabularGenerator):
         a = self.arch_
         tables = self._cond_tables(dev)
         cond_width = a["cond_width"]
-        levels = [s for s in self.codec_.spans if s.role == "levels"]
+        levels = self.encoder_.layout_.discrete()
         given: dict[int, torch.Tensor] = {}
         if fixed and levels:
             cond_row = torch.zeros(cond_width, device=dev)
             starts = tables["cond_start"].tolist()
-            for i, span in enumerate(levels):
-                if span.column in fixed:
-                    pos = self.codec_.position(span.column, int(fixed[span.column]))
+            for i, (j, _) in enumerate(levels):
+                if j in fixed:
+                    pos = self.encoder_.position(j, int(fixed[j]))
                     cond_row[starts[i] + pos] = 1.0
-                    given[span.column] = torch.full((n,), pos, dtype=torch.long, device=dev)
+                    given[j] = torch.full((n,), pos, dtype=torch.long, device=dev)
             cond = cond_row.expand(n, cond_width)
         elif levels:
             # unconditioned: one column uniformly, one of its levels by training frequency
@@ -503,7 +512,7 @@ class CTGANGenerator(TorchTabularGenerator):
         with autocast(dev, self.bf16):
             # uncompiled: sample sizes vary, and compiling is for training
             raw = self.modules_["generator"](torch.cat([z, cond], dim=1)).float()
-        value_idx = torch.tensor([s.start for s in self.codec_.spans if not s.discrete],
+        value_idx = torch.tensor([s.start for s in self.encoder_.spans_ if not s.softmax],
                                  dtype=torch.long, device=dev)
         if len(value_idx):
             raw[:, value_idx] = self._value_activation(raw[:, value_idx])
@@ -511,10 +520,9 @@ class CTGANGenerator(TorchTabularGenerator):
 
     # -- persistence ---------------------------------------------------------------------------
     def _extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        meta, tensors = self.codec_.state()
-        return {"codec": meta}, tensors
+        return span_encoding_state(self.encoder_)
 
     def _set_extra_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
                          ) -> None:
-        self.codec_ = SpanCodec.from_state(self.schema_, state["codec"], tensors)
-        self.codec_.to(self.device_)
+        self.encoder_ = load_span_encoding(self.schema_, state, tensors)
+        self.codec_ = self.encoder_.to(self.device_)

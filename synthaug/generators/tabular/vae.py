@@ -45,13 +45,18 @@ from synthaug.generators.base import register_generator
 from synthaug.generators.nn import MLP, EpochBatcher, TrainingHistory, autocast
 from synthaug.generators.tabular.torch_base import (
     EpochCallback,
-    SpanCodec,
     TorchTabularGenerator,
-    check_choice,
-    check_positive_int,
-    seeded,
+    fit_span_encoding,
+    load_span_encoding,
+    span_encoding_state,
 )
 from synthaug.utils.random import RandomState
+from synthaug.utils.validation import (
+    check_choice,
+    check_int,
+    check_number,
+    check_positive_int,
+)
 
 __all__ = ["TVAEGenerator"]
 
@@ -149,6 +154,10 @@ class TVAEGenerator(TorchTabularGenerator):
         Per-epoch mean losses, epochs run, whether it stopped early.
     condition_columns_ : list of str
         The columns that can be conditioned on.
+    encoder_ : synthaug.data.encoding.TableEncoder
+        The fitted encoding (see :func:`~synthaug.generators.tabular.torch_base.fit_span_encoding`).
+    codec_ : synthaug.data.encoding.DeviceDecoder
+        Its decoder on ``device_``.
 
     Examples
     --------
@@ -210,16 +219,13 @@ class TVAEGenerator(TorchTabularGenerator):
 
     def _check_params(self) -> None:
         super()._check_params()
-        check_positive_int("latent_dim", self.latent_dim)
-        check_positive_int("hidden_dim", self.hidden_dim)
-        check_positive_int("n_layers", self.n_layers)
-        check_choice("numerical", self.numerical, ("quantile", "gmm"))
-        if self.max_categories is not None:
-            check_positive_int("max_categories", self.max_categories, 2)
+        check_positive_int(self.latent_dim, "latent_dim")
+        check_positive_int(self.hidden_dim, "hidden_dim")
+        check_positive_int(self.n_layers, "n_layers")
+        check_choice(self.numerical, "numerical", ("quantile", "gmm"))
+        check_int(self.max_categories, "max_categories", 2, allow_none=True)
         for name in ("loss_factor", "weight_decay"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}.")
+            check_number(getattr(self, name), name, minimum=0)
         if self.condition_columns is not None and (
             isinstance(self.condition_columns, str)
             or not all(isinstance(c, str) for c in self.condition_columns)
@@ -244,18 +250,17 @@ class TVAEGenerator(TorchTabularGenerator):
                         "cannot be conditioned on."
                     )
         self.condition_columns_ = names
-        self.codec_ = SpanCodec(numerical=self.numerical, max_categories=self.max_categories)
-        self.codec_.fit(schema, matrix, seeded(rng))
-        x = self.codec_.transform(matrix, seeded(rng))
-        self.codec_.to(self.device_)
+        self.encoder_, x = fit_span_encoding(schema, matrix, rng, numerical=self.numerical,
+                                             max_categories=self.max_categories)
+        self.codec_ = self.encoder_.to(self.device_)
         cond_index = [schema.index(c) for c in names]
         revealable = np.ones((len(matrix), len(names)), dtype=np.float32)
         for i, j in enumerate(cond_index):
             if not schema.columns[j].kind.is_discrete:
                 revealable[:, i] = ~np.isnan(matrix[:, j])  # a missing value cannot be revealed
-        value_spans = [s for s in self.codec_.spans if not s.discrete]
+        value_spans = [s for s in self.encoder_.spans_ if not s.softmax]
         self.arch_ = {
-            "width": self.codec_.width,
+            "width": self.encoder_.n_features_out_,
             "cond_width": self._cond_layout()[1],
             "n_values": len(value_spans),
             "latent_dim": int(self.latent_dim),
@@ -271,7 +276,7 @@ class TVAEGenerator(TorchTabularGenerator):
         for name in self.condition_columns_:
             j = self.schema_.index(name)
             # levels of a discrete column; value (and mixture mode) of a continuous one
-            spans = [s for s in self.codec_.column_spans(j) if s.role != "missing"]
+            spans = [s for s in self.encoder_.layout_.column_spans(j) if s.kind != "missing"]
             layout.append((j, spans[0].start, spans[-1].end))
             width += spans[-1].end - spans[0].start
         return layout, width + len(layout)
@@ -371,8 +376,8 @@ class TVAEGenerator(TorchTabularGenerator):
 
     def _loss_layout(self, dev: torch.device
                      ) -> tuple[torch.Tensor, list[tuple[int, int]]]:
-        values = [s.start for s in self.codec_.spans if not s.discrete]
-        discrete = [(s.start, s.end) for s in self.codec_.spans if s.discrete]
+        values = [s.start for s in self.encoder_.spans_ if not s.softmax]
+        discrete = [(s.start, s.end) for s in self.encoder_.spans_ if s.softmax]
         return torch.tensor(values, dtype=torch.long, device=dev), discrete
 
     def _value_activation(self, raw: torch.Tensor) -> torch.Tensor:
@@ -414,7 +419,7 @@ class TVAEGenerator(TorchTabularGenerator):
             )
 
     def _level_seen(self, column: int, code: int) -> bool:
-        return self.codec_.level_seen(column, code)
+        return self.encoder_.level_seen(column, code)
 
     def _generate(self, n: int, fixed: Mapping[int, float], generator: torch.Generator
                   ) -> torch.Tensor:
@@ -428,13 +433,13 @@ class TVAEGenerator(TorchTabularGenerator):
         for i, (j, start, end) in enumerate(layout):
             width = end - start
             if j in fixed:
-                block = self.codec_.encode_column(j, np.array([fixed[j]]),
-                                                  np.random.default_rng(0))
+                block = self.encoder_.encode_column(j, np.array([fixed[j]]),
+                                                    np.random.default_rng(0))
                 span_block = torch.as_tensor(block[0, : width], device=dev)
                 cond[:, offset : offset + width] = span_block
                 cond[:, flag0 + i] = 1.0
                 if self.schema_.columns[j].kind.is_discrete:
-                    pos = self.codec_.position(j, int(fixed[j]))
+                    pos = self.encoder_.position(j, int(fixed[j]))
                     given[j] = torch.full((n,), pos, dtype=torch.long, device=dev)
             offset += width
         decoder = self.modules_["decoder"]  # uncompiled: sample sizes vary
@@ -454,11 +459,11 @@ class TVAEGenerator(TorchTabularGenerator):
 
     # -- persistence ---------------------------------------------------------------------------
     def _extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        meta, tensors = self.codec_.state()
-        return {"codec": meta, "condition_columns": self.condition_columns_}, tensors
+        state, tensors = span_encoding_state(self.encoder_)
+        return {**state, "condition_columns": self.condition_columns_}, tensors
 
     def _set_extra_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
                          ) -> None:
         self.condition_columns_ = [str(c) for c in state["condition_columns"]]
-        self.codec_ = SpanCodec.from_state(self.schema_, state["codec"], tensors)
-        self.codec_.to(self.device_)
+        self.encoder_ = load_span_encoding(self.schema_, state, tensors)
+        self.codec_ = self.encoder_.to(self.device_)

@@ -1,0 +1,57 @@
+"""Shared torch building blocks and the device-resident training loop of synthaug's generators.
+
+Three rules shape everything here:
+
+* **Local randomness only.**  Modules are built on the ``meta`` device and initialised with an
+  explicit :class:`torch.Generator` (:func:`build_module`), dropout and Gumbel noise take a
+  generator too, so a fit never reads or advances torch's global RNG and ``random_state`` alone
+  decides the result.
+* **No host sync per step.**  :func:`run_epochs` adds each step's losses into device tensors and
+  copies them to the host once per epoch (the logging cadence), where the progress bar, early
+  stopping and the divergence check read them.  Batch indices and noise are drawn on the
+  device.
+* **Plain tensors in, plain tensors out.**  Blocks are small ``nn.Module`` classes whose
+  ``state_dict`` is all there is to save (as safetensors).
+
+The pieces live in small modules so a new family reuses what it needs: :mod:`.init`
+(construction and initialisation), :mod:`.blocks` (MLP, residual block, seeded dropout),
+:mod:`.transformer` (attention and the transformer block with its key/value cache),
+:mod:`.sampling` (Gumbel-softmax and categorical draws) and :mod:`.loop` (batches, the epoch
+loop, its history and the divergence error).
+"""
+
+from synthaug.generators.nn.blocks import MLP, ResidualBlock, SeededDropout, set_generator
+from synthaug.generators.nn.init import build_module, init_parameters_, maybe_compile
+from synthaug.generators.nn.loop import (
+    IMPROVEMENT_TOLERANCE,
+    EpochBatcher,
+    TrainingDivergedError,
+    TrainingHistory,
+    autocast,
+    iter_slices,
+    run_epochs,
+)
+from synthaug.generators.nn.sampling import gumbel_softmax, sample_categorical
+from synthaug.generators.nn.transformer import KVCache, TransformerBlock, attention
+
+__all__ = [
+    "IMPROVEMENT_TOLERANCE",
+    "MLP",
+    "EpochBatcher",
+    "KVCache",
+    "ResidualBlock",
+    "SeededDropout",
+    "TrainingDivergedError",
+    "TrainingHistory",
+    "TransformerBlock",
+    "attention",
+    "autocast",
+    "build_module",
+    "gumbel_softmax",
+    "init_parameters_",
+    "iter_slices",
+    "maybe_compile",
+    "run_epochs",
+    "sample_categorical",
+    "set_generator",
+]
