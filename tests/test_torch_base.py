@@ -37,6 +37,14 @@ class _Gauss(nn.Module):
         self.log_scale = nn.Parameter(torch.empty(dim))  # starts at 0: scale 1
 
 
+class _VectorSchema:
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dim": self.dim}
+
+
 class ToyVectorGenerator(TorchGeneratorMixin):
     """A diagonal Gaussian fitted by gradient descent: the smallest torch generator."""
 
@@ -59,13 +67,17 @@ class ToyVectorGenerator(TorchGeneratorMixin):
         self.epoch_callback = epoch_callback
 
     # the modality's own glue: arrays in, arrays out
-    def _fit(self, X: Any, rng: np.random.Generator) -> None:
+    def _fit(self, X: Any, y: Any, rng: np.random.Generator) -> None:
         x = np.asarray(X, dtype=np.float32)
         self.arch_ = {"dim": int(x.shape[1])}
+        self.schema_ = _VectorSchema(self.arch_["dim"])
         self._fit_torch({"x": x}, self._torch_generator(rng))
 
-    def _sample(self, n: int, conditions: Mapping[str, Any] | None,
-                rng: np.random.Generator) -> np.ndarray:
+    def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> None:
+        if conditions:
+            raise InvalidParameterError("the toy takes no conditions")
+
+    def _sample_batch(self, n: int, fixed: None, rng: np.random.Generator) -> np.ndarray:
         gen = self._torch_generator(rng)
         net = self.modules_["gauss"]
 
@@ -76,11 +88,20 @@ class ToyVectorGenerator(TorchGeneratorMixin):
         out = np.empty((n, self.arch_["dim"]), dtype=np.float32)
         return self._sample_into(out, draw, chunk_rows=7)
 
+    def _join(self, batches: list[Any], rng: np.random.Generator) -> np.ndarray:
+        if not batches:
+            return np.empty((0, self.arch_["dim"]), dtype=np.float32)
+        return np.concatenate(batches)
+
+    def _output(self, batch: np.ndarray) -> np.ndarray:
+        return batch
+
     def _get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         return self._get_model_state()
 
     def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
         self._set_model_state(state, tensors)
+        self.schema_ = _VectorSchema(self.arch_["dim"])
 
     # the family's hooks
     def _make_modules(self) -> dict[str, Callable[[], nn.Module]]:
