@@ -343,9 +343,19 @@ def detect_modality(data: Any, *, what: str = "data") -> Modality:
     )
 
 
-def detect_path_modality(path: str | os.PathLike[str]) -> Modality:
-    """The modality that reads ``path`` (a folder of PNGs, an ``.npz``, ``.jsonl``, ...)."""
+def detect_path_modality(path: str | os.PathLike[str], *, text_column: str | None = None
+                         ) -> Modality:
+    """The modality that reads ``path`` (a folder of PNGs, an ``.npz``, ``.jsonl``, ...).
+
+    A table file counts as texts when ``text_column`` names one of its columns, or when it has
+    a ``text`` column and at most one other column.
+    """
     file = Path(path)
+    if text_column is not None:
+        from synthaug.data.text.io import is_text_path
+
+        if is_text_path(file, text_column):
+            return get_modality("text")
     for name in ("image", "text", "tabular"):  # images and text by layout, tables last
         try:
             modality = get_modality(name)
