@@ -198,6 +198,7 @@ validators: Registry[type[BaseValidator]] = Registry("validator", {
     "synthaug.validators.fidelity": None,
     "synthaug.validators.bias": None,
     "synthaug.validators.privacy": None,
+    "synthaug.validators.utility": None,
 })
 downstream_models: Registry[Callable[..., Any]] = Registry(
     "downstream model", {"synthaug.recipes.models": None}

@@ -5,6 +5,7 @@ from synthaug.validators.privacy.distance import (
     ExactCopies,
     NearestNeighbourDistanceRatio,
 )
+from synthaug.validators.privacy.image import DataCopying, NearCopies
 from synthaug.validators.privacy.inference import AttributeInference
 from synthaug.validators.privacy.membership import (
     DensityRatioMembershipInference,
@@ -15,10 +16,12 @@ from synthaug.validators.privacy.singling_out import SinglingOut
 
 __all__ = [
     "AttributeInference",
+    "DataCopying",
     "DensityRatioMembershipInference",
     "DistanceMembershipInference",
     "DistanceToClosestRecord",
     "ExactCopies",
+    "NearCopies",
     "NearestNeighbourDistanceRatio",
     "ShadowModelMembershipInference",
     "SinglingOut",
