@@ -83,8 +83,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     from synthaug.recipes import list_builtin_recipes, load_recipe
 
+    from synthaug.exceptions import InvalidParameterError, MissingDependencyError
+
     for name in list_builtin_recipes():
-        spec = load_recipe(name).spec
+        try:
+            spec = load_recipe(name).spec
+        except (InvalidParameterError, MissingDependencyError) as exc:
+            # a recipe whose generator needs an extra (or a newer synthaug) is listed, not fatal
+            first = str(exc).splitlines()[-1].strip()
+            _print(f"  {name:24s} (cannot run here: {first[:90]})")
+            continue
         summary = " ".join(spec.description.split())
         _print(f"  {name:24s} {summary[:100]}")
     return 0
