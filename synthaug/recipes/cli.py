@@ -81,9 +81,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 @_quiet_when_reader_gone
 def _cmd_list(args: argparse.Namespace) -> int:
-    from synthaug.recipes import list_builtin_recipes, load_recipe
-
     from synthaug.exceptions import InvalidParameterError, MissingDependencyError
+    from synthaug.recipes import list_builtin_recipes, load_recipe
 
     for name in list_builtin_recipes():
         try:

@@ -132,7 +132,7 @@ def task_for(recipe: LoadedRecipe) -> Task:
             f"inferred from data.source {data.source!r}")
         # the built-in modalities in the seam's order (tables first), then any others
         known = list_tasks()
-        order = [m for m in ("tabular", "image", "text") if m in known]
+        order: list[str] = [m for m in ("tabular", "image", "text") if m in known]
         order += [m for m in known if m not in order]
         raise SpecError(recipe.source, [("data.modality", (
             f"recipes do not run on {name} data yet ({how}); they run on: "
