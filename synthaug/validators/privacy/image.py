@@ -16,8 +16,8 @@ the same suite run).
   that hold enough synthetic images, weighted by the cells' share of held-out images.  About
   0 for a generator that learned the distribution (two real samples: a standard normal at
   most), strongly negative when it copies (a verbatim copy of 1,000 Fashion-MNIST images:
-  -13 with 10 cells),
-  positive when it underfits (images farther from the training set than real ones are).
+  -13 with 10 cells), positive when it underfits (images farther from the training set than
+  real ones are).
   Cells compare like with like: a generator that copies one region and underfits another
   cannot average out to 0.
 * ``privacy.near_copies_efficientnet_lite0``: a synthetic image is a *near copy* when it is
