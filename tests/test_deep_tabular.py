@@ -17,8 +17,8 @@ import torch
 from conftest import make_mixed_frame
 
 from synthaug import get_generator
-from synthaug.exceptions import InvalidParameterError, NotFittedError
-from synthaug.generators.nn import TrainingDivergedError, run_epochs
+from synthaug.exceptions import InvalidParameterError, NotFittedError, TrainingDivergedError
+from synthaug.generators.nn import run_epochs
 
 SMALL: dict[str, dict[str, Any]] = {
     "tabular.vae": {"hidden_dim": 32, "latent_dim": 16, "batch_size": 100},

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 import torch
 
-from synthaug.exceptions import InvalidParameterError, SynthaugError
+from synthaug.exceptions import InvalidParameterError, SynthaugError, TrainingDivergedError
 from synthaug.generators.nn import (
-    TrainingDivergedError,
     TrainingHistory,
     TransformerBlock,
     build_module,

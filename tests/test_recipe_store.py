@@ -14,8 +14,13 @@ import pandas as pd
 import pytest
 
 from synthaug.data.modality import get_modality
-from synthaug.exceptions import InvalidParameterError, SynthaugError, UnsafeOutputError
-from synthaug.recipes import RunFolderError, experiment, load_recipe, run
+from synthaug.exceptions import (
+    InvalidParameterError,
+    RunFolderError,
+    SynthaugError,
+    UnsafeOutputError,
+)
+from synthaug.recipes import experiment, load_recipe, run
 from synthaug.recipes import runner as runner_module
 from synthaug.recipes.store import RunStore
 from synthaug.recipes.validation import previous_validation

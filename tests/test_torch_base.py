@@ -15,8 +15,8 @@ import pytest
 import torch
 from torch import nn
 
-from synthaug.exceptions import InvalidParameterError, NotFittedError
-from synthaug.generators.nn import EpochBatcher, TrainingDivergedError, TrainingHistory
+from synthaug.exceptions import InvalidParameterError, NotFittedError, TrainingDivergedError
+from synthaug.generators.nn import EpochBatcher, TrainingHistory
 from synthaug.generators.torch import EpochCallback, TorchGeneratorMixin
 from synthaug.utils.random import RandomState
 from synthaug.utils.validation import (

@@ -32,7 +32,6 @@ from synthaug.recipes.loading import LoadedRecipe, list_builtin_recipes, load_re
 from synthaug.recipes.report import ArmSummary, GainReport
 from synthaug.recipes.runner import check, run
 from synthaug.recipes.splits import Splits, split_data
-from synthaug.recipes.store import RunFolderError
 from synthaug.recipes.tasks import Task, get_task
 
 __all__ = [
@@ -41,7 +40,6 @@ __all__ = [
     "GainReport",
     "LoadedRecipe",
     "RecipeSpec",
-    "RunFolderError",
     "SpecError",
     "Splits",
     "Task",
