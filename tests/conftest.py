@@ -1,36 +1,21 @@
-"""Shared fixtures: small real-shaped tables that every generator test can afford."""
+"""Shared fixtures, for every folder under ``tests/``: small real-shaped data, one thread each.
+
+The data makers themselves live in :mod:`tests.toydata` (import them from there); the tiny
+image and text generators in :mod:`tests.dummies`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from tests.toydata import make_mixed_frame
 
-def make_mixed_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
-    """A small table with every column kind synthaug handles, and missing values."""
-    rng = np.random.default_rng(seed)
-    age = rng.integers(18, 80, n)
-    income = np.where(age + rng.normal(0, 10, n) > 50, ">50K", "<=50K")
-    frame = pd.DataFrame(
-        {
-            "age": age.astype(np.int64),
-            "hours": np.round(rng.normal(40, 8, n), 1),
-            "gain": np.where(rng.random(n) < 0.8, 0, rng.integers(100, 5000, n)).astype(np.int64),
-            "work": rng.choice(["Private", "State", "Self"], n, p=[0.6, 0.3, 0.1]),
-            "flag": rng.random(n) < 0.3,
-            "joined": pd.Timestamp("2020-01-01")
-            + pd.to_timedelta(rng.integers(0, 1000, n), unit="D"),
-            "score": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
-            "income": income,
-        }
-    )
-    frame["work"] = frame["work"].astype("str")
-    frame["income"] = frame["income"].astype("str")
-    frame.loc[rng.random(n) < 0.1, "work"] = np.nan
-    return frame
+# the fixture folders hold data and the scripts that wrote it with older synthaug versions:
+# nothing to collect there (--doctest-modules would import the scripts)
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -49,9 +34,8 @@ def _one_thread_per_worker() -> Iterator[None]:
 
 @pytest.fixture(name="make_mixed_frame")
 def _make_mixed_frame_fixture() -> Callable[..., pd.DataFrame]:
-    """The frame maker itself, for tests that need several frames (imported as a fixture, not
-    with `from tests.conftest import ...`, which breaks when another package named `tests` is
-    installed)."""
+    """The frame maker itself, for tests that need several frames (modules may also import it
+    from :mod:`tests.toydata`)."""
     return make_mixed_frame
 
 

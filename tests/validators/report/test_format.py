@@ -15,7 +15,7 @@ import pytest
 
 from synthaug.validators.report import SuiteReport
 
-FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "suite_report_format1.json"
+FIXTURE = pathlib.Path(__file__).parents[2] / "fixtures" / "suite_report_format1.json"
 
 
 @pytest.fixture(scope="module")

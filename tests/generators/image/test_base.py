@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from dummies import IMAGE_DUMMY, TEXT_DUMMY, dummies_registered
 from PIL import Image
 from sklearn.datasets import load_digits
 
@@ -14,6 +13,7 @@ from synthaug.data.image import Images
 from synthaug.data.text import Texts
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator
+from tests.dummies import IMAGE_DUMMY, TEXT_DUMMY, dummies_registered
 
 
 @pytest.fixture(autouse=True)

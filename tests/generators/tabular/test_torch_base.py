@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_mixed_frame
 
 from synthaug import get_generator
 from synthaug.exceptions import InvalidParameterError, NotFittedError, TrainingDivergedError
 from synthaug.generators.nn import run_epochs
+from tests.toydata import make_mixed_frame
 
 SMALL: dict[str, dict[str, Any]] = {
     "tabular.vae": {"hidden_dim": 32, "latent_dim": 16, "batch_size": 100},

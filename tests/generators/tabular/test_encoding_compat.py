@@ -1,6 +1,6 @@
 """Model folders saved before the encoding merge (commit 4af144a) still load and sample.
 
-``tests/data/models-4af144a/`` holds tiny GAN and VAE models (every numerical encoding, capped
+``tests/fixtures/models-4af144a/`` holds tiny GAN and VAE models (every numerical encoding, capped
 categoricals with an "other" group, missing values, a datetime) written by the code of
 4af144a, and the rows they sampled then.  Today's code must give exactly those rows: the
 merged encoding reads the old, unversioned span-codec state and decodes it the same way.
@@ -18,7 +18,7 @@ import torch
 
 from synthaug.generators.base import BaseGenerator
 
-DATA = Path(__file__).parent / "data" / "models-4af144a"
+DATA = Path(__file__).parents[2] / "fixtures" / "models-4af144a"
 
 
 def _fixtures() -> ModuleType:

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_mixed_frame
 from sklearn.base import clone
 
 from synthaug.data.encoding import STATE_FORMAT, Span, SpanLayout, TableEncoder
@@ -30,8 +29,9 @@ from synthaug.data.encoding.columns import (
 from synthaug.data.encoding.torch import quantile_values
 from synthaug.data.schema import TableSchema
 from synthaug.exceptions import InvalidDataError, InvalidParameterError, ModelFormatError
+from tests.toydata import make_mixed_frame
 
-FORMAT1 = Path(__file__).parent / "data" / "encoder-format1"
+FORMAT1 = Path(__file__).parents[1] / "fixtures" / "encoder-format1"
 
 OPTIONS: list[dict[str, Any]] = [
     dict(zip(("numerical", "missing", "discrete", "other"), combo, strict=True))

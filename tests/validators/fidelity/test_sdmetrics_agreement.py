@@ -5,7 +5,7 @@ runs only in an environment that has it (CI's second venv, ``pytest -m sdv``); e
 skipped:
 
     pip install torch==2.13.0 && pip install -e ".[dev]" "pandas<3" "sdmetrics>=0.32"
-    python -m pytest tests/test_sdmetrics_agreement.py
+    python -m pytest tests/validators/fidelity/test_sdmetrics_agreement.py
 
 Synthetic tables of different quality are made from a 6,000-row Adult sample in seconds: a
 Gaussian copula (good), one-epoch GAN and VAE (poor, with squeezed numeric ranges: the case

@@ -1,0 +1,36 @@
+"""Small real-shaped data that every test can afford, importable from every test folder.
+
+``from tests.toydata import make_mixed_frame`` works in any module under ``tests/`` (the test
+folders are packages, so pytest puts the repository root on ``sys.path``); the fixtures in
+``tests/conftest.py`` hand out the same data.  Only numpy and pandas here: the fixture scripts
+under ``tests/fixtures/`` import this module while running another synthaug version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def make_mixed_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """A small table with every column kind synthaug handles, and missing values."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n)
+    income = np.where(age + rng.normal(0, 10, n) > 50, ">50K", "<=50K")
+    frame = pd.DataFrame(
+        {
+            "age": age.astype(np.int64),
+            "hours": np.round(rng.normal(40, 8, n), 1),
+            "gain": np.where(rng.random(n) < 0.8, 0, rng.integers(100, 5000, n)).astype(np.int64),
+            "work": rng.choice(["Private", "State", "Self"], n, p=[0.6, 0.3, 0.1]),
+            "flag": rng.random(n) < 0.3,
+            "joined": pd.Timestamp("2020-01-01")
+            + pd.to_timedelta(rng.integers(0, 1000, n), unit="D"),
+            "score": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
+            "income": income,
+        }
+    )
+    frame["work"] = frame["work"].astype("str")
+    frame["income"] = frame["income"].astype("str")
+    frame.loc[rng.random(n) < 0.1, "work"] = np.nan
+    return frame
