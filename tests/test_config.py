@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from synthaug.config import RecipeSpec, SpecError, infer_modality, parse_spec
+from synthaug.config import RecipeSpec, SpecError, infer_modality, loads_toml, parse_spec
 
 BASE: dict[str, Any] = {"name": "demo", "data": {"source": "adult", "target": "income"}}
 
@@ -105,3 +105,8 @@ def test_model_name_defaults_to_the_task_and_is_still_checked() -> None:
     assert parse().model.name is None
     found = problems(model={"name": "tabular.mpl"})
     assert "Did you mean 'tabular.mlp'" in found["model.name"]
+
+
+def test_invalid_toml_names_the_file() -> None:
+    with pytest.raises(SpecError, match=r"mine\.toml: is not valid TOML"):
+        loads_toml("name = \n", RecipeSpec, source="mine.toml")

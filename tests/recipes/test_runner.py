@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,23 +13,18 @@ import pytest
 import torch
 
 from synthaug import registry
-from synthaug.config import RecipeSpec, SpecError, loads_toml, parse_spec
+from synthaug.config import RecipeSpec, SpecError, parse_spec
 from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import register_generator
 from synthaug.generators.tabular.copula import GaussianCopulaGenerator
 from synthaug.recipes import (
     GainReport,
-    check,
-    list_builtin_recipes,
-    load_recipe,
-    resolve_recipe,
     run,
     split_data,
 )
-from synthaug.recipes.arms import allocate
 from synthaug.recipes.cli import add_recipe_parser
-from synthaug.recipes.stats import Interval, mean_interval, paired_difference, verdict
 from synthaug.recipes.tasks.tabular import TabularInputs, TabularMLP
+from tests.recipes.helpers import make_table
 
 SPY = "tabular.spytest"
 
@@ -76,18 +70,7 @@ def _spy_registered() -> None:
         registry.downstream_models.register(COUNTING)(counting_factory)
 
 
-# -- a tiny table and a tiny recipe ------------------------------------------------------------
-def make_table(n: int = 360, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    age = rng.integers(18, 70, n)
-    grp = rng.choice(["A", "B"], n, p=[0.7, 0.3])
-    color = rng.choice(["red", "green", "blue"], n)
-    logit = 1.5 * x + 0.03 * (age - 40) + 0.5 * (grp == "B") + 0.8 * (color == "red")
-    label = np.where(logit + 0.5 * rng.logistic(size=n) > 0.3, "yes", "no")
-    return pd.DataFrame({"x": x, "age": age, "color": color, "grp": grp, "label": label})
-
-
+# -- a tiny recipe (on helpers.make_table) ----------------------------------------------------
 BASE: dict[str, Any] = {
     "name": "tiny",
     "seeds": 2,
@@ -362,26 +345,6 @@ def test_splits_are_stratified_disjoint_and_scenarios_shrink_train_only() -> Non
     assert frame.loc[split_data(per, frame).train, "label"].value_counts().tolist() == [7, 7]
 
 
-def test_allocation_preserves_or_balances() -> None:
-    assert allocate(np.array([30, 10]), 20, "preserve", np.array([30, 10])).tolist() == [15, 5]
-    assert allocate(np.array([30, 10]), 10, "balanced", np.array([30, 10])).tolist() == [0, 10]
-    assert allocate(np.array([30, 10]), 30, "balanced", np.array([30, 10])).tolist() == [5, 25]
-    assert allocate(np.array([30, 10]), 9, "balanced", np.zeros(2)).tolist() == [5, 4]
-    assert allocate(np.array([3, 3, 3]), 10, "preserve", np.array([3, 3, 3])).sum() == 10
-
-
-def test_statistics_and_verdicts() -> None:
-    iv = mean_interval([1.0, 2.0, 3.0])
-    assert iv.mean == 2.0 and math.isclose(iv.high - iv.mean, 4.302653 * 1 / math.sqrt(3),
-                                           rel_tol=1e-5)
-    d = paired_difference([0.90, 0.92, 0.91], [0.80, 0.83, 0.81])
-    assert verdict(d) == "gain"
-    assert verdict(paired_difference([0.80, 0.83, 0.81], [0.90, 0.92, 0.91])) == "harm"
-    assert verdict(paired_difference([0.8, 0.9], [0.85, 0.85])) == "no detectable gain"
-    assert verdict(Interval(0.1, math.nan, math.nan, 1, 0.95)) == "no detectable gain"
-    assert mean_interval([0.5, float("nan"), 0.7]).n == 2
-
-
 # -- bad recipes fail before any training, naming the field ------------------------------------
 BAD = [
     ("unknown generator", {"generator": {"name": "tabular.copla"}},
@@ -431,28 +394,8 @@ def test_bad_recipe_fails_before_training_naming_the_field(
     assert not (tmp_path / "out").exists(), "nothing is written for a bad recipe"
 
 
-def test_invalid_toml_names_the_file() -> None:
-    with pytest.raises(SpecError, match=r"mine\.toml: is not valid TOML"):
-        loads_toml("name = \n", RecipeSpec, source="mine.toml")
-
-
 def test_several_problems_are_reported_together() -> None:
     with pytest.raises(SpecError) as info:
         parse_spec(with_changes(augmentation={"ratios": [0.0]}, scenario={"fraction": 2.0}),
                    RecipeSpec, source="x.toml")
     assert set(info.value.fields) == {"augmentation.ratios[0]", "scenario.fraction"}
-
-
-# -- the built-in recipes ----------------------------------------------------------------------
-def test_builtin_recipes_resolve_by_name_and_validate_against_adult() -> None:
-    names = list_builtin_recipes()
-    assert {"adult-lowdata", "adult-imbalance", "adult-fairness"} <= set(names)
-    assert resolve_recipe("adult-lowdata") == resolve_recipe("adult-lowdata.toml")
-    for name in ("adult-lowdata", "adult-imbalance", "adult-fairness"):
-        loaded = load_recipe(name)
-        assert loaded.spec.name == name and loaded.text is not None
-        assert len(loaded.spec.seeds) >= 5
-    plan = check("adult-fairness", device="cpu")  # the data-dependent checks, on real Adult
-    assert plan["splits"]["train"] < plan["splits"]["train_full"]
-    with pytest.raises(InvalidParameterError, match="Did you mean 'adult-lowdata'"):
-        resolve_recipe("adult-lowdat")

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -25,19 +24,7 @@ from synthaug.recipes import runner as runner_module
 from synthaug.recipes.store import RunStore
 from synthaug.recipes.validation import previous_validation
 from synthaug.validators.report import CheckResult, SuiteReport
-
-
-def make_table(n: int = 360, seed: int = 0) -> pd.DataFrame:
-    """The tiny table of ``test_recipes.py`` (same generator, same values)."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    age = rng.integers(18, 70, n)
-    grp = rng.choice(["A", "B"], n, p=[0.7, 0.3])
-    color = rng.choice(["red", "green", "blue"], n)
-    logit = 1.5 * x + 0.03 * (age - 40) + 0.5 * (grp == "B") + 0.8 * (color == "red")
-    label = np.where(logit + 0.5 * rng.logistic(size=n) > 0.3, "yes", "no")
-    return pd.DataFrame({"x": x, "age": age, "color": color, "grp": grp, "label": label})
-
+from tests.recipes.helpers import make_table
 
 #: a recipe that leaves model.name, augmentation.baseline and data.modality out: format 1 read
 #: them as "tabular.mlp", "smote" and (implicitly) a table
