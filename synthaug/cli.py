@@ -10,11 +10,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from synthaug import registry
 from synthaug._version import __version__
-from synthaug.data.io import read_table
+from synthaug.data.modality import Modality
+from synthaug.data.sources import read_source, source_modality
 from synthaug.exceptions import InvalidParameterError, SynthaugError
 from synthaug.recipes.cli import add_recipe_parser
 from synthaug.utils.files import atomic_file, check_distinct_outputs, check_output_file
@@ -22,35 +23,36 @@ from synthaug.validators.cli import add_validate_parser
 
 __all__ = ["main"]
 
-def _check_out(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise InvalidParameterError(f"--out {path!r}: use a .parquet or .csv file name.")
-    check_output_file(path, what="--out")
-    return suffix
+#: output names each modality writes (a folder has no suffix)
+_OUT_SUFFIXES = {"tabular": (".parquet", ".csv"), "image": ("", ".npz"),
+                 "text": (".jsonl", ".csv", ".parquet")}
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
+def _check_outputs(args: argparse.Namespace, modality: Modality) -> None:
     """Every output path checked before any work: usable, and no two the same file."""
-    _check_out(args.out)
+    suffix = Path(args.out).suffix.lower()
+    allowed = _OUT_SUFFIXES.get(modality.name, ())
+    if suffix not in allowed:
+        names = " or ".join("a folder" if s == "" else s for s in allowed)
+        raise InvalidParameterError(f"--out {args.out!r}: {modality.name} data are written to "
+                                    f"{names}.")
+    if suffix:  # a folder output is checked by the modality's writer (never a foreign folder)
+        check_output_file(args.out, what="--out")
     if args.report:
         check_output_file(args.report, what="--report")
     check_distinct_outputs([("--out", args.out), ("--report", args.report)])
 
 
-def _write_outputs(frame: pd.DataFrame, path: str, report_json: str | None,
+def _write_outputs(modality: Modality, data: Any, path: str, report_json: str | None,
                    report_path: str | None) -> None:
-    """Write the table (and the report): both files complete, or neither."""
-    suffix = _check_out(path)
+    """Write the data (and the report): both complete, or (nearly always) neither."""
     try:
-        with ExitStack() as stack:  # no half-written output if anything fails
-            tmp = stack.enter_context(atomic_file(Path(path)))
-            if suffix == ".parquet":
-                frame.to_parquet(tmp, index=False)
-            else:
-                frame.to_csv(tmp, index=False)
-            if report_path and report_json is not None:
-                stack.enter_context(atomic_file(Path(report_path))).write_text(report_json)
+        with ExitStack() as stack:
+            report_tmp = (stack.enter_context(atomic_file(Path(report_path), what="--report"))
+                          if report_path and report_json is not None else None)
+            if report_tmp is not None:
+                report_tmp.write_text(report_json or "")
+            modality.write(data, path)  # atomic on its own; the report is renamed right after
     except OSError as exc:
         raise InvalidParameterError(
             f"could not write {path!r}{f' and {report_path!r}' if report_path else ''}: {exc}. "
@@ -95,11 +97,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_augment(args: argparse.Namespace) -> int:
     from synthaug.api import augment
 
-    _check_outputs(args)  # before any work
-    data = read_table(args.input)
+    modality = source_modality(args.input, text_column=args.text_column)
+    _check_outputs(args, modality)  # before any work
+    _, data = read_source(args.input, text_column=args.text_column,
+                          label_column=args.target if modality.name == "text" else None)
     out, report = augment(
         data,
-        target=args.target,
+        target=args.target if modality.name == "tabular" else None,
         generator=args.generator,
         n=args.n,
         ratio=args.ratio,
@@ -110,10 +114,10 @@ def _cmd_augment(args: argparse.Namespace) -> int:
         progress=None if args.progress is None else args.progress,
     )
     if args.synthetic_only:
-        out = out.iloc[report.n_real:].reset_index(drop=True)
-    _write_outputs(out, args.out, report.to_json(indent=2), args.report)
+        out = modality.take(out, np.arange(report.n_real, modality.n_records(out)))
+    _write_outputs(modality, out, args.out, report.to_json(indent=2), args.report)
     print(report)
-    print(f"wrote {len(out)} rows to {args.out}")
+    print(f"wrote {modality.n_records(out)} {modality.record}s to {args.out}")
     return 0
 
 
@@ -127,10 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_list = sub.add_parser("list", help="list the registered generators and validators")
     p_list.set_defaults(func=_cmd_list)
 
-    p_aug = sub.add_parser("augment", help="append synthetic rows to a table")
-    p_aug.add_argument("input", help="a .csv/.parquet file, or a built-in data set: adult")
-    p_aug.add_argument("--out", required=True, help="where to write (.parquet or .csv)")
-    p_aug.add_argument("--target", help="label column (needed for --balance)")
+    p_aug = sub.add_parser("augment", help="add synthetic records to a table, images or texts")
+    p_aug.add_argument("input", help="a table (.csv/.parquet), images (a folder root/<class>/"
+                       "*.png, .npz), texts (.jsonl, a table with a text column) or a built-in "
+                       "data set (adult, digits, fashion-mnist, rotten-tomatoes)")
+    p_aug.add_argument("--out", required=True, help="where to write: .parquet or .csv for "
+                       "tables, a folder or .npz for images, .jsonl for texts")
+    p_aug.add_argument("--target", help="label column of a table (needed for --balance), or "
+                       "of a text file")
+    p_aug.add_argument("--text-column", help="the text column of a table of texts "
+                       "(default: text)")
     p_aug.add_argument("--generator", default="auto", help="registry name (see `synthaug list`)")
     how = p_aug.add_mutually_exclusive_group()
     how.add_argument("--n", type=int, help="number of synthetic rows")

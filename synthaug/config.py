@@ -24,7 +24,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import (
     BaseModel,
@@ -38,6 +38,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from synthaug import registry
+from synthaug.data.sources import DATASETS
 from synthaug.exceptions import InvalidParameterError, UnknownComponentError
 
 __all__ = [
@@ -263,7 +264,8 @@ ModalityName = Literal["tabular", "image", "text"]
 _MODALITIES: tuple[str, ...] = ("tabular", "image", "text")
 
 #: built-in data set names ``data.source`` may use, and the modality of each
-BUILTIN_SOURCES: Mapping[str, ModalityName] = {"adult": "tabular"}
+BUILTIN_SOURCES: Mapping[str, ModalityName] = {
+    name: cast(ModalityName, dataset.modality) for name, dataset in DATASETS.items()}
 
 #: file suffixes that say a source's modality.  By name only: a relative path is read from the
 #: recipe's folder, which the spec does not know, so the file itself is looked at by the runner

@@ -1,4 +1,4 @@
-"""Reading tables from files or built-in data set names, for the command line and the runners."""
+"""Reading tables from files (built-in data sets by name: :mod:`synthaug.data.sources`)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,20 @@ import pandas as pd
 
 from synthaug.exceptions import InvalidParameterError
 
-__all__ = ["BUILTIN_DATASETS", "read_table"]
-
-BUILTIN_DATASETS = ("adult",)
+__all__ = ["read_table"]
 
 
 def read_table(path: str) -> pd.DataFrame:
-    """Read a .csv, .tsv or .parquet file, or a built-in data set by name (``"adult"``).
+    """Read a .csv, .tsv or .parquet file.
 
     Raises :class:`InvalidParameterError` naming the path when it cannot be read.
     """
-    if path in BUILTIN_DATASETS:
-        from synthaug.data.datasets import load_adult
-
-        return load_adult()
     file = Path(path)
     if not file.is_file():
+        from synthaug.data.sources import DATASETS
+
         raise InvalidParameterError(
-            f"input {path!r} is not a file (nor a built-in data set: "
-            f"{', '.join(BUILTIN_DATASETS)})."
+            f"input {path!r} is not a file (nor a built-in data set: {', '.join(DATASETS)})."
         )
     suffixes = "".join(file.suffixes).lower()
     try:

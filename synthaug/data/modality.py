@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -123,6 +123,7 @@ class PreparedCache:
     synthetic: Any
     holdout: Any = None
     _views: dict[bool, Prepared] = field(default_factory=dict, repr=False)
+    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def serves(self, real: Any, synthetic: Any, holdout: Any) -> bool:
         """Whether these inputs are the ones the cache was made for (by identity)."""
@@ -137,6 +138,16 @@ class PreparedCache:
                 self.real, self.synthetic, self.holdout if with_holdout else None,
                 validator=validator)
         return self._views[with_holdout]
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value computed once per suite run and shared by the checks that ask for ``key``.
+
+        For other feature views than the modality's own, for example a pretrained network's
+        embedding of the images that several validators use.
+        """
+        if key not in self._extra:
+            self._extra[key] = compute()
+        return self._extra[key]
 
 
 class Modality(ABC):
@@ -343,9 +354,19 @@ def detect_modality(data: Any, *, what: str = "data") -> Modality:
     )
 
 
-def detect_path_modality(path: str | os.PathLike[str]) -> Modality:
-    """The modality that reads ``path`` (a folder of PNGs, an ``.npz``, ``.jsonl``, ...)."""
+def detect_path_modality(path: str | os.PathLike[str], *, text_column: str | None = None
+                         ) -> Modality:
+    """The modality that reads ``path`` (a folder of PNGs, an ``.npz``, ``.jsonl``, ...).
+
+    A table file counts as texts when ``text_column`` names one of its columns, or when it has
+    a ``text`` column and at most one other column.
+    """
     file = Path(path)
+    if text_column is not None:
+        from synthaug.data.text.io import is_text_path
+
+        if is_text_path(file, text_column):
+            return get_modality("text")
     for name in ("image", "text", "tabular"):  # images and text by layout, tables last
         try:
             modality = get_modality(name)

@@ -20,6 +20,7 @@ from typing import Any
 from synthaug._builtin import builtin_files
 from synthaug.config import BUILTIN_SOURCES, RecipeSpec, SpecError, loads_toml, parse_spec
 from synthaug.data.modality import Modality
+from synthaug.data.sources import DATASETS
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
 __all__ = ["LoadedRecipe", "list_builtin_recipes", "load_data", "load_recipe", "resolve_recipe"]
@@ -139,7 +140,7 @@ def load_data(recipe: LoadedRecipe, modality: Modality) -> Any:
     """
     source = recipe.spec.data.source
     if source in BUILTIN_SOURCES:
-        where = source
+        where: Any = DATASETS[source].load()
     else:
         file = Path(source)
         if not file.is_absolute():
@@ -152,7 +153,8 @@ def load_data(recipe: LoadedRecipe, modality: Modality) -> Any:
             )])
         where = str(file)
     try:
-        return modality.check(modality.read(where), what=f"data.source {source!r}")
+        data = modality.read(where) if isinstance(where, str) else where
+        return modality.check(data, what=f"data.source {source!r}")
     except (InvalidParameterError, InvalidDataError, ImportError) as exc:
         # ImportError: a reader's optional engine (pyarrow for Parquet) is not installed
         raise SpecError(recipe.source, [("data.source", str(exc))]) from None

@@ -40,7 +40,7 @@ def add_validate_parser(
     >>> _ = add_validate_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["validate", "real.csv", "synth.csv", "--sensitive", "sex,race"])
     >>> args.suite, args.sensitive
-    ('default', 'sex,race')
+    (None, 'sex,race')
     """
     p = subparsers.add_parser(
         "validate",
@@ -51,12 +51,17 @@ def add_validate_parser(
             "2 on bad input."
         ),
     )
-    p.add_argument("real", help="real (training) data: .csv/.tsv/.parquet, or a built-in: adult")
-    p.add_argument("synthetic", help="synthetic data: .csv/.tsv/.parquet")
-    p.add_argument("--holdout", help="real rows the generator never saw (privacy checks)")
-    p.add_argument("--suite", default="default",
-                   help="built-in suite name (default, privacy-strict, fairness) or a .toml file")
-    p.add_argument("--target", help="label column")
+    p.add_argument("real", help="real (training) data: a table (.csv/.tsv/.parquet), images (a "
+                   "folder root/<class>/*.png or an .npz), texts (.jsonl, or a table with a "
+                   "text column), or a built-in data set (adult, digits, fashion-mnist, "
+                   "rotten-tomatoes)")
+    p.add_argument("synthetic", help="synthetic data, in a form of the same modality")
+    p.add_argument("--holdout", help="real records the generator never saw (privacy checks)")
+    p.add_argument("--suite", default=None,
+                   help="built-in suite name (default, privacy-strict, fairness, image-default, "
+                        "text-default) or a .toml file; default: the data's default suite")
+    p.add_argument("--target", help="label column (of a table, or of a table of texts)")
+    p.add_argument("--text-column", help="the text column of a table of texts (default: text)")
     p.add_argument("--sensitive", help="sensitive columns, comma-separated: sex,race")
     p.add_argument("--report", help="write the report here: .html, .md or .json by suffix")
     p.add_argument("--json", dest="json_out", metavar="PATH", help="also write the JSON report")
@@ -99,16 +104,22 @@ def run_validate(args: argparse.Namespace) -> int:
     into exit status 2.
     """
     # lazy imports keep `synthaug --help` fast; synthaug.cli imports this module at start-up
-    from synthaug.data.io import read_table
+    from synthaug.data.sources import read_source, source_modality
     from synthaug.validators.suite import Suite
 
     outputs = _outputs(args)
-    suite = Suite.from_file(args.suite)  # a bad suite fails before any data is read
-    real = read_table(args.real)
-    synthetic = read_table(args.synthetic)
-    holdout = read_table(args.holdout) if args.holdout else None
+    modality = source_modality(args.real, text_column=args.text_column)
+    # a bad suite fails before any data is read; no --suite: the modality's default suite
+    suite = Suite.from_file(args.suite if args.suite is not None else modality.default_suite)
+    options = {"text_column": args.text_column,
+               "label_column": args.target if modality.name == "text" else None}
+    real = _read(args.real, modality, options, read_source)
+    synthetic = _read(args.synthetic, modality, options, read_source)
+    holdout = _read(args.holdout, modality, options, read_source) if args.holdout else None
     context = {"device": args.device} if args.device else None
-    report = suite.run(real, synthetic, holdout=holdout, target=args.target,
+    # a table names its label column; images and texts carry their labels
+    report = suite.run(real, synthetic, holdout=holdout,
+                       target=args.target if modality.name == "tabular" else None,
                        sensitive=args.sensitive, context=context)
     texts = [(path, report.render(fmt)) for path, fmt in outputs]  # render all, then write
     try:
@@ -124,6 +135,17 @@ def run_validate(args: argparse.Namespace) -> int:
     for path, _ in outputs:
         print(f"wrote {path}")
     return 0 if report.gate else EXIT_GATE_FAILED
+
+
+def _read(source: str, modality: Any, options: dict[str, Any], read_source: Any) -> Any:
+    """Read one input, refusing one of another modality than the real data's."""
+    found, data = read_source(source, **options)
+    if found.name != modality.name:
+        raise InvalidParameterError(
+            f"{source!r} holds {found.name} data but the real data are {modality.name}; "
+            "compare data of one kind."
+        )
+    return data
 
 
 def main(argv: Sequence[str] | None = None) -> int:

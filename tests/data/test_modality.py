@@ -140,8 +140,8 @@ def test_pixel_features_give_copies_identical_rows(digits: Images) -> None:
     copies = image.take(digits, np.arange(0, 200))
     holdout = image.take(digits, np.arange(1000, 1797))
     prepared = image.prepare(train, copies, holdout)
-    assert prepared.modality == "image" and prepared.features == "pixel-pca"
-    assert prepared.real.shape[1] == prepared.synthetic.shape[1] <= 32
+    assert prepared.modality == "image" and prepared.features == "shrunk-pixels"
+    assert prepared.real.shape[1] == prepared.synthetic.shape[1] == 64
     assert np.array_equal(prepared.synthetic, prepared.real[:200])
     with pytest.raises(InvalidDataError, match="one size"):
         image.prepare(train, np.zeros((3, 9, 9), dtype=np.uint8))

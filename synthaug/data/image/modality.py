@@ -1,10 +1,12 @@
 """The image modality: uint8 images with labels in, the same container out.
 
-Validators compute on **pixel-PCA features**: each image is shrunk by box averaging to at most
-16 pixels a side (8x8 digits stay as they are, 28x28 clothes become 14x14), scaled to [0, 1],
-and projected on the principal components of the real images (as many as explain 90% of their
-variance, at most 32).  It needs no download and is fast on a CPU; it is a pixel-space view,
-so it sees shapes and intensities, not semantics.  Feature extractors that know what images
+Validators compute on **shrunk-pixel features**: each image is shrunk by box averaging to at
+most 16 pixels a side (8x8 digits stay as they are, 28x28 clothes become 14x14) and scaled to
+[0, 1]; colour images wider than 256 values are projected to 256 by a seeded random matrix.
+Nothing in it is fitted to the data, so the real images are not "in-sample" in a space made
+from them (a PCA fitted on the real images would make every other sample look alike by
+comparison).  It needs no download and is fast on a CPU; it is a pixel-space view, so it sees
+shapes and intensities, not semantics.  Feature extractors that know what images
 show (EfficientNet-Lite0 from a packaged copy) come with the image generators.
 """
 
@@ -30,11 +32,8 @@ __all__ = ["ImageModality", "pixel_features"]
 
 #: largest side of the shrunk images the pixel features are made from
 FEATURE_SIDE = 16
-#: most principal components kept, and the share of variance they should explain
-MAX_COMPONENTS = 32
-EXPLAINED = 0.90
-#: real images the components are fitted on (a seeded sample beyond this)
-FIT_ROWS = 10_000
+#: most features; wider (colour) pixels are randomly projected to this many
+MAX_FEATURES = 256
 #: the report's grid: this many images per class and side, at most this many classes
 GRID_PER_CLASS = 8
 GRID_CLASSES = 10
@@ -148,7 +147,7 @@ class ImageModality(Modality):
                 )
         feats = pixel_features([b.pixels for b in parts.values()])
         return feature_view(feats[0], feats[1], feats[2] if holdout is not None else None,
-                            modality=self.name, features="pixel-pca")
+                            modality=self.name, features="shrunk-pixels")
 
     def describe(self, real: Any, synthetic: Any, holdout: Any = None, *,
                  target: str | None = None, sensitive: Sequence[str] = ()) -> dict[str, Any]:
@@ -219,7 +218,7 @@ def _shrink(pixels: np.ndarray, side: int) -> np.ndarray:
 
 
 def pixel_features(batches: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Pixel-PCA features (see the module docstring) of each batch; PCA fitted on the first.
+    """Shrunk-pixel features (see the module docstring) of each batch.
 
     Examples
     --------
@@ -227,23 +226,22 @@ def pixel_features(batches: Sequence[np.ndarray]) -> list[np.ndarray]:
     >>> rng = np.random.default_rng(0)
     >>> real = rng.integers(0, 256, (50, 8, 8, 1), dtype=np.uint8)
     >>> feats = pixel_features([real, real[:5]])
-    >>> feats[0].shape[0], bool(np.array_equal(feats[0][:5], feats[1]))
-    (50, True)
+    >>> feats[0].shape, bool(np.array_equal(feats[0][:5], feats[1]))
+    ((50, 64), True)
     """
-    from sklearn.decomposition import PCA
-
     flat = [_shrink(b, FEATURE_SIDE).reshape(len(b), -1) for b in batches]
-    real = flat[0]
-    rng = np.random.default_rng(0)
-    fit_rows = real if len(real) <= FIT_ROWS else real[rng.choice(len(real), FIT_ROWS,
-                                                                   replace=False)]
-    k_max = max(1, min(MAX_COMPONENTS, fit_rows.shape[0] - 1, fit_rows.shape[1]))
-    pca = PCA(n_components=k_max, random_state=0).fit(fit_rows)
-    ratios = np.cumsum(pca.explained_variance_ratio_)
-    k = int(min(k_max, np.searchsorted(ratios, EXPLAINED) + 1))
+    width = flat[0].shape[1]
+    project: np.ndarray | None = None
+    if width > MAX_FEATURES:  # colour: a seeded projection that depends on the width only
+        rng = np.random.default_rng(0)
+        project = (rng.standard_normal((width, MAX_FEATURES)) / np.sqrt(MAX_FEATURES)).astype(
+            np.float32)
+
+    def embed(rows: np.ndarray) -> np.ndarray:
+        return rows if project is None else rows @ project
+
     keys = [content_keys([row.tobytes() for row in b.reshape(len(b), -1)]) for b in batches]
-    return embed_once(keys, lambda p, idx: flat[p][idx],
-                      lambda rows: pca.transform(rows)[:, :k])
+    return embed_once(keys, lambda p, idx: flat[p][idx], embed)
 
 
 def _grid_png(batch: Images, classes: list[Any]) -> str:

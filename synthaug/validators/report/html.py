@@ -48,11 +48,13 @@ _VERDICT_CLASS = {"widened": "fail", "narrowed": "pass", "unchanged": "info"}
 #: curve sections: category of the curves, anchor, heading, caption
 _CURVE_SECTIONS = [
     ("fidelity", "support-curves", "Fidelity: alpha-precision and beta-recall curves",
-     "Share of synthetic rows inside the real alpha-support (precision) and of real rows "
+     "Share of synthetic records inside the real alpha-support (precision) and of real "
+     "records "
      "reached inside the synthetic beta-support (recall), against alpha / beta; the dashed "
      "diagonal is a perfect match."),
     ("privacy", "attack-roc", "Privacy: membership-inference ROC",
-     "How well an attacker holding the synthetic data tells training rows from holdout rows; "
+     "How well an attacker holding the synthetic data tells training records from holdout "
+     "records; "
      "the dashed diagonal is guessing, a curve bowing above it is a leak."),
 ]
 
@@ -165,9 +167,9 @@ def _plots(figs: Mapping[str, Any], shapes: Mapping[str, float]) -> list[str]:
                     f"{pairs.get('definition', '')}.")))
     dcr = figs.get("dcr")
     if dcr:
-        caption = ("Distance from each synthetic row to its closest training row and to its "
-                   "closest holdout row. Synthetic rows much closer to train than to holdout "
-                   "suggest memorised training records.")
+        caption = ("Distance from each synthetic record to its closest training record and to "
+                   "its closest holdout record. Synthetic records much closer to train than to "
+                   "holdout suggest memorised training records.")
         if dcr.get("median_train") is not None:
             caption += (f" Medians: train {dcr['median_train']:.4g}, holdout "
                         f"{dcr['median_holdout']:.4g}.")

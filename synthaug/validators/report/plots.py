@@ -145,7 +145,7 @@ def plot_dcr(dcr: Mapping[str, Any]) -> str:
     ax.stairs(dcr["holdout"], edges, color=_REAL_COLOR, linewidth=1.6,
               label="synthetic -> holdout")
     ax.set_xlabel("distance to closest record", fontsize=8)
-    ax.set_ylabel("share of synthetic rows", fontsize=8)
+    ax.set_ylabel("share of synthetic records", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=8)
     return _png(fig)
