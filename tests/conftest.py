@@ -1,21 +1,39 @@
 """Shared fixtures, for every folder under ``tests/``: small real-shaped data, one thread each.
 
-The data makers themselves live in :mod:`tests.toydata` (import them from there); the tiny
-image and text generators in :mod:`tests.dummies`.
+The data makers themselves live in :mod:`tests.toydata` (import them from there).  The tiny
+image and text generators of :mod:`tests.dummies` are registered for the whole session, before
+collection, so the registry-generated contract suites are parametrised over them and every test
+sees the same registry whatever the order the workers run them in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import pandas as pd
 import pytest
 
+from tests.dummies import dummies_registered
 from tests.toydata import make_mixed_frame
 
 # the fixture folders hold data and the scripts that wrote it with older synthaug versions:
 # nothing to collect there (--doctest-modules would import the scripts)
 collect_ignore = ["fixtures"]
+
+_DUMMIES = pytest.StashKey[ExitStack]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # registry.generators.scoped() restores the registry when the session ends; entered here,
+    # before any test module is imported, because parametrize reads the registry at collection
+    stack = ExitStack()
+    stack.enter_context(dummies_registered())
+    config.stash[_DUMMIES] = stack
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    config.stash[_DUMMIES].close()
 
 
 @pytest.fixture(autouse=True, scope="session")

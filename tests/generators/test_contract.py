@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,24 +9,13 @@ import pandas as pd
 import pytest
 
 from synthaug import get_generator, list_generators
-from synthaug.exceptions import InvalidParameterError, ModelFormatError, NotFittedError
+from synthaug.exceptions import InvalidParameterError, NotFittedError
 from synthaug.generators.base import BaseGenerator
+from tests.generators.helpers import FAST_PARAMS, fitted
 
-# Small budgets so deep generators really train, but only for an epoch or two.
-FAST_PARAMS: dict[str, dict[str, object]] = {
-    "tabular.copula": {},
-    "tabular.vae": {"epochs": 2, "batch_size": 64},
-    "tabular.gan": {"epochs": 2, "batch_size": 60},
-    "tabular.transformer": {"epochs": 2, "batch_size": 64},
-}
 # synthaug's own generators; the sdv.* adapters wrap another library, cannot save (SDV needs
 # pickle) and have their own tests in test_sdv_adapters.py
 TABULAR = [n for n in list_generators("tabular") if n.startswith("tabular.")]
-
-
-def fitted(name: str, frame: pd.DataFrame, seed: int = 0) -> BaseGenerator:
-    params = {**FAST_PARAMS.get(name, {}), "random_state": seed, "device": "cpu"}
-    return get_generator(name, **params).fit(frame)
 
 
 @pytest.fixture(params=TABULAR)
@@ -147,63 +135,3 @@ def test_streaming_batches_bound_memory(name: str, mixed_frame: pd.DataFrame) ->
     gen = fitted(name, mixed_frame)
     sizes = [len(b) for b in gen.sample_batches(1000, batch_size=300, random_state=0)]
     assert sizes == [300, 300, 300, 100]
-
-
-# -- tampered and truncated model folders ----------------------------------------------------
-@pytest.fixture
-def saved(mixed_frame: pd.DataFrame, tmp_path: Path) -> Path:
-    return fitted("tabular.copula", mixed_frame).save(tmp_path / "model")
-
-
-def test_missing_weights(saved: Path) -> None:
-    (saved / "weights.safetensors").unlink()
-    with pytest.raises(ModelFormatError, match=r"missing weights.safetensors"):
-        BaseGenerator.load(saved)
-
-
-def test_truncated_weights(saved: Path) -> None:
-    data = (saved / "weights.safetensors").read_bytes()
-    (saved / "weights.safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelFormatError, match="changed or truncated"):
-        BaseGenerator.load(saved)
-
-
-def test_edited_manifest(saved: Path) -> None:
-    manifest = json.loads((saved / "manifest.json").read_text())
-    manifest["generator"] = "tabular.nonexistent"
-    (saved / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelFormatError, match="unknown generator"):
-        BaseGenerator.load(saved)
-    (saved / "manifest.json").write_text("{not json")
-    with pytest.raises(ModelFormatError, match="not valid JSON"):
-        BaseGenerator.load(saved)
-
-
-def test_edited_state(saved: Path) -> None:
-    (saved / "state.json").write_text('{"schema": {}}')
-    with pytest.raises(ModelFormatError, match="checksum"):
-        BaseGenerator.load(saved)
-
-
-def test_newer_format_version(saved: Path) -> None:
-    manifest = json.loads((saved / "manifest.json").read_text())
-    manifest["format_version"] = 99
-    (saved / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelFormatError, match="Upgrade synthaug"):
-        BaseGenerator.load(saved)
-
-
-def test_not_a_model_folder(tmp_path: Path) -> None:
-    with pytest.raises(ModelFormatError, match="no such directory"):
-        BaseGenerator.load(tmp_path / "nothing")
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelFormatError, match=r"no manifest.json"):
-        BaseGenerator.load(tmp_path / "empty")
-
-
-def test_save_is_atomic_over_existing(saved: Path, mixed_frame: pd.DataFrame) -> None:
-    before = (saved / "manifest.json").read_text()
-    gen = fitted("tabular.copula", mixed_frame, seed=9)
-    gen.save(saved)  # overwrite in place
-    assert (saved / "manifest.json").read_text() != before
-    assert not [p for p in saved.parent.iterdir() if p.name.startswith(".")]

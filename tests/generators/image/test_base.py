@@ -1,42 +1,24 @@
-"""The generator contract on images and texts, through two tiny registered generators."""
+"""Image generators (``generators.image.base``), through the tiny registered image generator:
+images in, images out, in the container given, with exact classes."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from synthaug import get_generator, list_generators
+from synthaug import get_generator
 from synthaug.data.image import Images
-from synthaug.data.text import Texts
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator
-from tests.dummies import IMAGE_DUMMY, TEXT_DUMMY, dummies_registered
-
-
-@pytest.fixture(autouse=True)
-def _registered():
-    with dummies_registered():
-        yield
+from tests.dummies import IMAGE_DUMMY
 
 
 @pytest.fixture(scope="module")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     d = load_digits()
     return (d.images * 16).clip(0, 255).astype(np.uint8), d.target
-
-
-def _texts() -> tuple[list[str], list[str]]:
-    texts = ["a fine warm film", "great acting", "a dull mess", "boring and long"] * 10
-    return texts, ["fresh", "fresh", "rotten", "rotten"] * 10
-
-
-def test_the_dummies_are_listed_by_modality() -> None:
-    assert IMAGE_DUMMY in list_generators("image")
-    assert TEXT_DUMMY in list_generators("text")
-    assert IMAGE_DUMMY not in list_generators("tabular")
 
 
 def test_images_in_images_out_with_exact_classes(digits, tmp_path) -> None:
@@ -91,28 +73,3 @@ def test_image_batches_are_bounded_and_equal_sample(digits) -> None:
     assert np.array_equal(joined, gen.sample(2500, random_state=0)[0])
     empty, empty_labels = gen.sample(0)
     assert empty.shape == (0, 8, 8) and len(empty_labels) == 0
-
-
-def test_texts_in_texts_out(tmp_path) -> None:
-    texts, labels = _texts()
-    gen = get_generator(TEXT_DUMMY, random_state=0).fit(pd.Series(texts, name="review"), labels)
-    out, out_labels = gen.sample(6, conditions={"label": "rotten"}, random_state=0)
-    assert isinstance(out, pd.Series) and out.name == "review" and len(out) == 6
-    assert (out_labels == "rotten").all()
-    vocab_rotten = {w for t, lab in zip(texts, labels, strict=True) if lab == "rotten"
-                    for w in t.split()}
-    words = [w for t in out for w in t.split()]
-    assert sum(w in vocab_rotten for w in words) > 0.6 * len(words)
-    gen.save(tmp_path / "t")
-    again, _ = BaseGenerator.load(tmp_path / "t", device="cpu").sample(
-        6, conditions={"label": "rotten"}, random_state=0)
-    assert again.tolist() == out.tolist()
-    plain = get_generator(TEXT_DUMMY, random_state=0).fit(texts).sample(3, random_state=0)
-    assert isinstance(plain, list) and all(isinstance(t, str) for t in plain)
-    boxed = get_generator(TEXT_DUMMY, random_state=0).fit(Texts.of(texts, labels)).sample(2)
-    assert isinstance(boxed, Texts) and len(boxed) == 2
-
-
-def test_text_inputs_are_checked() -> None:
-    with pytest.raises(InvalidDataError, match="empty"):
-        get_generator(TEXT_DUMMY).fit(["fine", " "])

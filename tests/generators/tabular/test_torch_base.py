@@ -17,7 +17,6 @@ import torch
 
 from synthaug import get_generator
 from synthaug.exceptions import InvalidParameterError, NotFittedError, TrainingDivergedError
-from synthaug.generators.nn import run_epochs
 from tests.toydata import make_mixed_frame
 
 SMALL: dict[str, dict[str, Any]] = {
@@ -128,20 +127,6 @@ def test_progress_bar_shows_loss_and_rate(frame: pd.DataFrame,
     small("tabular.vae", epochs=2, progress=True).fit(frame)
     err = capsys.readouterr().err
     assert "tabular.vae" in err and "loss=" in err and "row/s" in err
-
-
-def test_run_epochs_syncs_once_per_epoch() -> None:
-    calls = []
-
-    def step(epoch: int, s: int) -> dict[str, torch.Tensor]:
-        calls.append((epoch, s))
-        return {"loss": torch.tensor(10.0 - epoch)}
-
-    history = run_epochs(step, epochs=3, steps_per_epoch=5, rows_per_step=8, progress=False)
-    assert len(calls) == 15 and history.host_syncs == 3
-    assert [h["loss"] for h in history.losses] == [10.0, 9.0, 8.0]
-    with pytest.raises(InvalidParameterError):
-        run_epochs(step, epochs=0, steps_per_epoch=1, rows_per_step=1)
 
 
 @pytest.mark.parametrize("name", DEEP)
@@ -308,40 +293,6 @@ def test_saved_state_is_loadable_and_small(frame: pd.DataFrame, tmp_path: Path) 
     assert loaded.history_.epochs_run == 1
     pd.testing.assert_frame_equal(gen.sample(20, conditions={"work": "Self"}, random_state=4),
                                   loaded.sample(20, conditions={"work": "Self"}, random_state=4))
-
-
-def test_gan_sampling_pass_equals_the_concatenating_one() -> None:
-    from synthaug.generators.nn import build_module
-    from synthaug.generators.tabular.gan import _Generator
-
-    gen = torch.Generator().manual_seed(0)
-    net = build_module(lambda: _Generator(12, (16, 8), 5), torch.device("cpu"), gen)
-    with torch.no_grad():  # batch norm statistics far from the identity
-        for block in net.blocks:
-            block.bn.running_mean.uniform_(-1, 1, generator=gen)
-            block.bn.running_var.uniform_(0.5, 2, generator=gen)
-            block.bn.weight.uniform_(0.5, 1.5, generator=gen)
-            block.bn.bias.uniform_(-0.5, 0.5, generator=gen)
-    net.eval()
-    x = torch.randn(64, 12, generator=gen)
-    with torch.inference_mode():
-        fast = net(x)
-        plain = net.out(net.blocks(x))
-    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
-
-
-def test_sample_categorical_follows_the_softmax() -> None:
-    from synthaug.generators.nn import sample_categorical
-
-    probs = torch.tensor([0.5, 0.0, 0.3, 0.15, 0.05])
-    logits = torch.log(probs).expand(200_000, 5)
-    picks = sample_categorical(logits, torch.Generator().manual_seed(0))
-    freq = torch.bincount(picks, minlength=5).double() / len(picks)
-    # 200,000 draws: a standard error below 0.0012 for every level
-    torch.testing.assert_close(freq, probs.double(), rtol=0, atol=0.005)
-    assert freq[1] == 0  # a level of probability zero is never drawn
-    again = sample_categorical(logits, torch.Generator().manual_seed(0))
-    assert torch.equal(picks, again)
 
 
 @pytest.mark.parametrize("name", DEEP)
