@@ -34,3 +34,26 @@ def make_mixed_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
     frame["income"] = frame["income"].astype("str")
     frame.loc[rng.random(n) < 0.1, "work"] = np.nan
     return frame
+
+
+def make_nullable_frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Numbers, ints with NaN, strings with NaN, bools, datetimes with NaT, categories."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n).astype(np.int64),
+            "score": rng.normal(0, 1, n),
+            "visits": pd.array(rng.integers(0, 9, n), dtype="Int64"),
+            "kids": rng.integers(0, 4, n).astype(np.float64),
+            "work": pd.Series(rng.choice(["Private", "State", "Self"], n), dtype="str"),
+            "flag": rng.random(n) < 0.3,
+            "joined": pd.Timestamp("2020-01-01")
+            + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s"),
+            "plan": pd.Categorical(rng.choice(["basic", "pro"], n)),
+        }
+    )
+    frame.loc[rng.random(n) < 0.15, "visits"] = pd.NA
+    frame.loc[rng.random(n) < 0.15, "kids"] = np.nan
+    frame.loc[rng.random(n) < 0.15, "work"] = np.nan
+    frame.loc[rng.random(n) < 0.15, "joined"] = pd.NaT
+    return frame

@@ -2,7 +2,8 @@
 
 The column pieces are tested once each; the encoder over every combination of its options
 (round trips, layouts, states); the device decoder against the host inverse; and states of
-synthaug 0.1's TableEncoder (format 1) against what that code computed.
+synthaug 0.1's TableEncoder (format 1) against what that code computed; and TableEncoder end
+to end on a frame of every nullable kind (the sklearn face's tests moved here).
 """
 
 from __future__ import annotations
@@ -28,8 +29,13 @@ from synthaug.data.encoding.columns import (
 )
 from synthaug.data.encoding.torch import quantile_values
 from synthaug.data.schema import TableSchema
-from synthaug.exceptions import InvalidDataError, InvalidParameterError, ModelFormatError
-from tests.toydata import make_mixed_frame
+from synthaug.exceptions import (
+    InvalidDataError,
+    InvalidParameterError,
+    ModelFormatError,
+    NotFittedError,
+)
+from tests.toydata import make_mixed_frame, make_nullable_frame
 
 FORMAT1 = Path(__file__).parents[1] / "fixtures" / "encoder-format1"
 
@@ -250,3 +256,123 @@ def test_format_1_states_encode_and_decode_as_they_did(key: str) -> None:
     # quantile decoding moved from np.interp to the torch decoder: the same line, ulps apart
     pd.testing.assert_frame_equal(enc.inverse_transform(noisy, rng=0), then, rtol=1e-12)
     assert TableSchema.from_dict(state["schema"]).names == list(frame.columns)
+
+
+# -- TableEncoder end to end -------------------------------------------------------------------
+def test_encoder_round_trip_is_exact_with_standard_scaling() -> None:
+    frame = make_nullable_frame()
+    enc = TableEncoder().fit(frame)
+    array = enc.transform(frame)
+    assert array.dtype == np.float64 and array.shape == (len(frame), enc.n_features_out_)
+    back = enc.inverse_transform(array, rng=0)
+    pd.testing.assert_frame_equal(back, frame)  # floats to rtol 1e-5, everything else exact
+    np.testing.assert_allclose(back["score"], frame["score"], rtol=0, atol=1e-12)
+
+
+def test_encoder_quantile_round_trip_keeps_discrete_values() -> None:
+    frame = make_nullable_frame()
+    enc = TableEncoder(numerical="quantile").fit(frame)
+    array = enc.transform(frame)
+    cont = [s.start for s in enc.spans_ if s.kind == "continuous"]
+    assert np.abs(array[:, cont]).max() < 6  # normal scores, extremes clipped
+    back = enc.inverse_transform(array, rng=0)
+    for name in ["age", "visits", "kids", "work", "flag", "joined", "plan"]:
+        pd.testing.assert_series_equal(back[name], frame[name])
+    np.testing.assert_allclose(back["score"], frame["score"], atol=1e-6)
+
+
+def test_encoder_layout_names_and_spans() -> None:
+    frame = make_nullable_frame()
+    enc = TableEncoder().fit(frame)
+    names = enc.get_feature_names_out()
+    assert names == [
+        "age", "score", "visits", "visits__missing", "kids", "kids__missing",
+        "work=Private", "work=Self", "work=State", "work__missing",
+        "flag=False", "flag=True", "joined", "joined__missing", "plan=basic", "plan=pro",
+    ]  # fmt: skip
+    assert enc.spans_[:4] == [
+        Span("age", "continuous", 0, 1),
+        Span("score", "continuous", 1, 2),
+        Span("visits", "continuous", 2, 3),
+        Span("visits", "missing", 3, 4),
+    ]
+    assert Span("work", "discrete", 6, 10) in enc.spans_
+    assert enc.spans_[-1].end == len(names) == enc.n_features_out_
+    array = enc.transform(frame)
+    for span in enc.spans_:
+        block = array[:, span.start : span.end]
+        if span.kind == "discrete":
+            np.testing.assert_array_equal(block.sum(axis=1), 1.0)  # exactly one hot
+        elif span.kind == "missing":
+            np.testing.assert_array_equal(block[:, 0], frame[span.column].isna())
+    assert enc.get_feature_names_out([f"c{i}" for i in range(8)])[6] == "c4=Private"
+
+
+def test_encoder_drops_identifier_columns_and_regenerates_them() -> None:
+    frame = make_nullable_frame(40)
+    frame.insert(0, "id", [f"row-{i}" for i in range(len(frame))])
+    enc = TableEncoder().fit(frame)
+    assert "id" not in {s.column for s in enc.spans_}
+    back = enc.inverse_transform(enc.transform(frame), rng=0)
+    assert back["id"].is_unique and not set(back["id"]) & set(frame["id"])
+    pd.testing.assert_frame_equal(back.drop(columns="id"), frame.drop(columns="id"))
+
+
+def test_encoder_max_categories_groups_rare_levels_into_other() -> None:
+    levels = ["a"] * 10 + ["b"] * 6 + ["c"] * 3 + ["d"] * 2 + [None] * 2
+    frame = pd.DataFrame({"x": pd.Series(levels, dtype="str")})
+    enc = TableEncoder(max_categories=2).fit(frame)
+    assert enc.get_feature_names_out() == ["x=a", "x__other", "x__missing"]
+    back = enc.inverse_transform(enc.transform(frame), rng=0)["x"]
+    # "other" decodes to the most frequent of the grouped levels (b); missing stays missing
+    expected = ["a"] * 10 + ["b"] * 11 + [None] * 2
+    pd.testing.assert_series_equal(back, pd.Series(expected, dtype="str", name="x"))
+
+
+def test_encoder_inverse_accepts_raw_generator_output() -> None:
+    frame = make_nullable_frame()
+    enc = TableEncoder(dtype="float32").fit(frame)
+    array = enc.transform(frame)
+    assert array.dtype == np.float32
+    noisy = array + np.random.default_rng(0).normal(0, 3, array.shape).astype(np.float32)
+    back = enc.inverse_transform(noisy, rng=0)
+    assert list(back.dtypes) == list(frame.dtypes)
+    assert back["age"].between(18, 79).all()  # clipped to the fitted range
+    assert set(back["work"].dropna()) <= {"Private", "State", "Self"}
+    assert back["joined"].dropna().dt.round("s").equals(back["joined"].dropna())
+
+
+def test_encoder_state_is_json_and_arrays_and_rebuilds_an_equal_encoder() -> None:
+    frame = make_nullable_frame()
+    for numerical in ("standard", "quantile"):
+        enc = TableEncoder(numerical=numerical, max_categories=2).fit(frame)
+        state, arrays = enc.to_state()
+        state = json.loads(json.dumps(state))
+        assert all(isinstance(a, np.ndarray) for a in arrays.values())
+        assert max(a.size for a in arrays.values()) <= 1000  # statistics, not rows
+        again = TableEncoder.from_state(state, {k: a.copy() for k, a in arrays.items()})
+        np.testing.assert_array_equal(again.transform(frame), enc.transform(frame))
+        assert again.spans_ == enc.spans_
+        pd.testing.assert_frame_equal(
+            again.inverse_transform(enc.transform(frame), rng=0),
+            enc.inverse_transform(enc.transform(frame), rng=0),
+        )
+
+
+def test_encoder_errors_are_clear() -> None:
+    frame = make_nullable_frame()
+    with pytest.raises(NotFittedError, match="fit"):
+        TableEncoder().transform(frame)
+    with pytest.raises(InvalidParameterError, match="numerical"):
+        TableEncoder(numerical="minmax").fit(frame)
+    enc = TableEncoder().fit(frame)
+    unseen = frame.copy()
+    unseen.loc[0, "work"] = "Army"
+    with pytest.raises(InvalidDataError, match=r"never seen.*'Army'"):
+        enc.transform(unseen)
+    holes = frame.copy()
+    holes.loc[0, "age"] = np.nan
+    with pytest.raises(InvalidDataError, match="'age' has 1 missing"):
+        enc.transform(holes)
+    with pytest.raises(InvalidDataError, match="shape"):
+        enc.inverse_transform(np.zeros((2, 3)))
