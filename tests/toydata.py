@@ -57,3 +57,28 @@ def make_nullable_frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
     frame.loc[rng.random(n) < 0.15, "work"] = np.nan
     frame.loc[rng.random(n) < 0.15, "joined"] = pd.NaT
     return frame
+
+
+def make_digits(n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` of scikit-learn's 8 x 8 digits as uint8 grey images ``(n, 8, 8)``, and
+    their classes (0-9, int64): real images, small enough for any test."""
+    from sklearn.datasets import load_digits  # here, not at the top: the fixture scripts
+
+    digits = load_digits()
+    pixels = (digits.images[:n] * 16).clip(0, 255).astype(np.uint8)
+    return pixels, digits.target[:n].astype(np.int64)
+
+
+def make_reviews(n: int = 120, seed: int = 0) -> tuple[list[str], list[str]]:
+    """``n`` short reviews of two classes, ``fresh`` and ``rotten``, each from its own words.
+
+    Every review has four to nine words and ends with its own number, so no review is a single
+    word and no two are equal: a text found verbatim in a saved model is a copied record.
+    """
+    rng = np.random.default_rng(seed)
+    words = {"fresh": ["fine", "warm", "moving", "smart", "funny", "great", "bold", "tender"],
+             "rotten": ["dull", "flat", "tedious", "weak", "long", "messy", "boring", "thin"]}
+    labels = ["fresh" if i % 3 else "rotten" for i in range(n)]
+    texts = [" ".join(rng.choice(words[label], size=int(rng.integers(4, 10)))) + f" n{i}"
+             for i, label in enumerate(labels)]
+    return texts, labels
