@@ -3,52 +3,24 @@ own algorithm."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator
 
-import numpy as np
 import pytest
-import torch
 
-from synthaug import get_generator, registry
+from synthaug import get_generator
 from synthaug.exceptions import InvalidParameterError
-from synthaug.generators.base import register_generator
-from synthaug.generators.tabular.base import TabularGenerator
 from synthaug.validators import get_validator
+from tests.dummies import COPIER, copier_registered
+from tests.validators.bias.helpers import people
 from tests.validators.privacy.helpers import FRESH, HOLDOUT, TRAIN
 
 
 # -- the shadow-model attack -------------------------------------------------------------------
-class _Copier(TabularGenerator):
-    """A generator that memorises: it samples its training rows back (a leaking model)."""
-
-    family = "copier"
-
-    def __init__(self, *, random_state: object = None, device: str = "cpu") -> None:
-        self.random_state = random_state
-        self.device = device
-
-    def _fit_matrix(self, matrix: np.ndarray, rng: np.random.Generator) -> None:
-        self.rows_ = matrix.copy()
-
-    def _sample_matrix(self, n: int, fixed: Mapping[int, float],
-                       rng: np.random.Generator) -> np.ndarray:
-        return self.rows_[rng.integers(0, len(self.rows_), n)]
-
-    def _get_model_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        raise NotImplementedError
-
-    def _set_model_state(self, state: Mapping[str, Any],
-                         tensors: Mapping[str, torch.Tensor]) -> None:
-        raise NotImplementedError
-
-
 @pytest.fixture
-def copier() -> str:
-    # registered at run time, so collection-time generator lists elsewhere never see it
-    if "test.copier" not in registry.generators:
-        register_generator("test.copier")(_Copier)
-    return "test.copier"
+def copier() -> Iterator[str]:
+    # registered for this test only, so no other test's list of generators sees it
+    with copier_registered():
+        yield COPIER
 
 
 def test_shadow_attack_learns_the_targets_leak_from_its_own_algorithm(copier: str) -> None:
@@ -74,3 +46,15 @@ def test_shadow_attack_on_a_generator_that_does_not_leak_shows_no_risk() -> None
 def test_shadow_attack_needs_to_know_the_generator() -> None:
     with pytest.raises(InvalidParameterError, match="shadow_generator="):
         get_validator("privacy.mia_shadow").score(TRAIN, FRESH, holdout=HOLDOUT)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the attack model learnt on tabular.copula shadows ranks the members of a verbatim copy "
+    "last on this table (two numerical columns, three categorical): AUC 0.0, the best score "
+    "the check can give, for synthetic data that copies every training row; an AUC far below "
+    "1/2 is as much membership signal as one far above (ShadowModelMembershipInference)"))
+def test_a_verbatim_copy_is_never_scored_as_safer_than_chance() -> None:
+    real, holdout = people(400, 0), people(400, 1)
+    attack = get_validator("privacy.mia_shadow", shadow_generator="tabular.copula", device="cpu")
+    result = attack.score(real, real.copy(), holdout=holdout)
+    assert result.value >= 0.5
