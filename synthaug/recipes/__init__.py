@@ -22,6 +22,9 @@ The package, one responsibility a module:
 * :mod:`~synthaug.recipes.stats`, :mod:`~synthaug.recipes.report`,
   :mod:`~synthaug.recipes.validation`: intervals, the gain report, the suite on the rows.
 
+A run trains every arm for every seed (minutes on a CPU), so the example is not run as a
+doctest:
+
 >>> from synthaug.recipes import run
 >>> report = run("adult-lowdata")  # doctest: +SKIP
 """

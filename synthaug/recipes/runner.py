@@ -240,6 +240,9 @@ def run(
 
     Examples
     --------
+    A real run (minutes on a CPU: every arm, every seed), so not run as a doctest;
+    :func:`check` validates the recipe and its data without training.
+
     >>> from synthaug.recipes import run
     >>> report = run("adult-lowdata", out_dir="runs/adult-lowdata")  # doctest: +SKIP
     >>> print(report)  # doctest: +SKIP
