@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.dummies import dummies_registered
 
 from synthaug import registry
 from synthaug.cli import main
@@ -23,6 +22,7 @@ from synthaug.data.sources import read_source
 from synthaug.recipes import check, resolve_recipe, run
 from synthaug.recipes.tasks import get_task
 from synthaug.recipes.tasks.image import SHIFT_PIXELS, ImageFeaturizer, ImageTask, classic_images
+from tests.dummies import dummies_registered
 
 albumentations = pytest.importorskip("albumentations", reason="the classic image baseline "
                                      "needs albumentations: pip install 'synthaug[image]'")
