@@ -18,6 +18,7 @@ from synthaug.data.modality import Modality
 from synthaug.data.sources import read_source, source_modality
 from synthaug.exceptions import InvalidParameterError, SynthaugError
 from synthaug.recipes.cli import add_recipe_parser
+from synthaug.utils.console import echo, run_command
 from synthaug.utils.files import atomic_file, check_distinct_outputs, check_output_file
 from synthaug.validators.cli import add_validate_parser
 
@@ -80,17 +81,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
         doc = (getattr(obj, "__doc__", None) or "").strip()
         return doc.splitlines()[0] if doc else ""
 
-    print("generators:")
+    echo("generators:")
     for name in registry.generators.names():
         gen = registry.generators.get(name)
-        print(f"  {name:24s} [{gen.modality}] {first_line(gen)}")
-    print("validators:")
+        echo(f"  {name:24s} [{gen.modality}] {first_line(gen)}")
+    echo("validators:")
     for name in registry.validators.names():
         val = registry.validators.get(name)
-        print(f"  {name:24s} [{', '.join(sorted(val.modalities))}] {first_line(val)}")
+        echo(f"  {name:24s} [{', '.join(sorted(val.modalities))}] {first_line(val)}")
     missing = registry.generators.unavailable() | registry.validators.unavailable()
     for module, why in sorted(missing.items()):
-        print(f"not available: {module} ({why})")
+        echo(f"not available: {module} ({why})")
     return 0
 
 
@@ -116,8 +117,8 @@ def _cmd_augment(args: argparse.Namespace) -> int:
     if args.synthetic_only:
         out = modality.take(out, np.arange(report.n_real, modality.n_records(out)))
     _write_outputs(modality, out, args.out, report.to_json(indent=2), args.report)
-    print(report)
-    print(f"wrote {modality.n_records(out)} {modality.record}s to {args.out}")
+    echo(report)
+    echo(f"wrote {modality.n_records(out)} {modality.record}s to {args.out}")
     return 0
 
 
@@ -166,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        # a reader that leaves early (`synthaug list | head`) ends the output quietly
+        return run_command(lambda: int(args.func(args)))
     except SynthaugError as exc:
         print(f"synthaug: error: {exc}", file=sys.stderr)
         return 2
