@@ -18,9 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthaug.exceptions import InvalidDataError
+from synthaug.exceptions import InvalidDataError, ModelFormatError
 
-__all__ = ["ColumnKind", "ColumnSchema", "TableSchema", "as_frame", "datetime_resolution"]
+__all__ = [
+    "ColumnKind",
+    "ColumnSchema",
+    "TableSchema",
+    "as_frame",
+    "check_saved_column",
+    "datetime_resolution",
+]
 
 #: a column of unique strings (or a contiguous range of unique integers) with at least this many
 #: rows is taken for a row identifier and regenerated, never learned or copied.
@@ -94,12 +101,31 @@ class ColumnSchema:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSchema:
+        """Restore a column saved by :meth:`to_dict`, checking every field first.
+
+        A saved model is read from a file that may have been edited, so nothing in it is
+        trusted: each field must have its type, the dtype must be one pandas understands and
+        that fits the kind, and a few rows must decode (see :func:`check_saved_column`).
+
+        Raises
+        ------
+        ModelFormatError
+            Naming the column and the field that is wrong.
+        """
+        check_saved_column(data)
         out = {**data, "kind": ColumnKind(data["kind"])}
         if out.get("range_ns") is not None:  # a JSON list
             out["range_ns"] = tuple(int(v) for v in out["range_ns"])
         if out.get("categories") and _time_levels(out.get("categories_dtype")):
-            out["categories"] = _time_levels_from_json(out["categories"], out["categories_dtype"])
-        return cls(**out)
+            try:
+                out["categories"] = _time_levels_from_json(out["categories"],
+                                                           out["categories_dtype"])
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise _damaged(data, "categories", f"cannot be read as "
+                               f"{out['categories_dtype']} levels ({exc})") from None
+        col = cls(**out)
+        _check_decodes(col)
+        return col
 
 
 # JSON has no timestamps: category levels of time types are saved as exact integers in their
@@ -158,12 +184,52 @@ class TableSchema:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TableSchema:
-        return cls(
-            tuple(ColumnSchema.from_dict(c) for c in data["columns"]),
-            n_rows=int(data.get("n_rows", 0)),
-            container=str(data.get("container", "dataframe")),
-            array_dtype=data.get("array_dtype"),
-        )
+        """Restore a schema saved by :meth:`to_dict`; every column is checked on the way.
+
+        Raises
+        ------
+        ModelFormatError
+            When a field is missing or wrong (the message names the column and the field).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> saved = TableSchema.detect(pd.DataFrame({"x": [1.5, 2.5]})).to_dict()
+        >>> TableSchema.from_dict(saved).names
+        ['x']
+        >>> saved["columns"][0]["dtype"] = "banana"
+        >>> TableSchema.from_dict(saved)
+        Traceback (most recent call last):
+        ...
+        synthaug.exceptions.ModelFormatError: saved schema: column 'x': dtype 'banana' ...
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("columns"), list) \
+                or not data["columns"]:
+            raise ModelFormatError("saved schema: 'columns' must be a non-empty list of "
+                                   "columns; the saved state is damaged.")
+        columns = tuple(ColumnSchema.from_dict(c) for c in data["columns"])
+        names = [c.name for c in columns]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ModelFormatError(f"saved schema: columns {dupes} appear twice; the saved "
+                                   "state is damaged.")
+        n_rows = data.get("n_rows", 0)
+        container = data.get("container", "dataframe")
+        array_dtype = data.get("array_dtype")
+        if not _is_int(n_rows) or n_rows < 0:
+            raise ModelFormatError(f"saved schema: n_rows must be a whole number >= 0, got "
+                                   f"{n_rows!r}; the saved state is damaged.")
+        if container not in ("dataframe", "ndarray"):
+            raise ModelFormatError(f"saved schema: container must be 'dataframe' or "
+                                   f"'ndarray', got {container!r}; the saved state is damaged.")
+        if array_dtype is not None:
+            try:
+                np.dtype(array_dtype)
+            except TypeError:
+                raise ModelFormatError(f"saved schema: array_dtype {array_dtype!r} is not a "
+                                       "numpy dtype; the saved state is damaged.") from None
+        return cls(columns, n_rows=int(n_rows), container=str(container),
+                   array_dtype=array_dtype)
 
     # -- lookup --------------------------------------------------------------------------------
     @property
@@ -238,6 +304,160 @@ class TableSchema:
         if self.container == "ndarray":
             return frame.to_numpy(dtype=self.array_dtype)
         return frame
+
+
+# -- checks of saved schemas -------------------------------------------------------------------
+#: the fields of a saved column, and whether each is required
+_SAVED_FIELDS = {"name": True, "kind": True, "dtype": True, "missing_rate": False,
+                 "categories": False, "ordered": False, "minimum": False, "maximum": False,
+                 "categories_dtype": False, "resolution_ns": False, "range_ns": False}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(
+        np.isfinite(float(value)))
+
+
+def _damaged(data: Mapping[str, Any], field_name: str, problem: str) -> ModelFormatError:
+    name = data.get("name") if isinstance(data, Mapping) else None
+    return ModelFormatError(f"saved schema: column {name!r}: {field_name} {problem}; the file "
+                            "was edited or written by something else. Save the model again "
+                            "from its training data.")
+
+
+def _dtype_fits(kind: ColumnKind, dtype: Any) -> bool:
+    """Whether a column of ``kind`` can be given back in ``dtype`` (what detection records)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return kind in (ColumnKind.CATEGORICAL, ColumnKind.EMPTY)
+    is_object = pd.api.types.is_object_dtype(dtype)
+    is_text = is_object or pd.api.types.is_string_dtype(dtype)
+    is_bool = pd.api.types.is_bool_dtype(dtype)
+    is_int = pd.api.types.is_integer_dtype(dtype) and not is_bool
+    is_float = pd.api.types.is_float_dtype(dtype)
+    is_time = pd.api.types.is_datetime64_any_dtype(dtype)
+    if kind is ColumnKind.NUMERICAL:
+        return is_float or is_object
+    if kind is ColumnKind.INTEGER:
+        return is_int or is_float or is_object
+    if kind is ColumnKind.CATEGORICAL:
+        return is_text
+    if kind is ColumnKind.BOOLEAN:
+        return is_bool or is_object
+    if kind is ColumnKind.DATETIME:
+        return is_time
+    if kind is ColumnKind.IDENTIFIER:
+        return is_text or is_int
+    return not pd.api.types.is_complex_dtype(dtype)  # an all-missing column of any kind
+
+
+def check_saved_column(data: Any) -> None:
+    """Check one saved column (a dict from :meth:`ColumnSchema.to_dict`) before it is used.
+
+    Every field is checked for its type and range, the dtype must be one pandas understands
+    and fit the kind (a ``numerical`` column is given back as floats, never as dates), and
+    discrete columns need their levels, continuous ones a finite range.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the column and the field that is wrong.
+
+    Examples
+    --------
+    >>> check_saved_column({"name": "x", "kind": "numerical", "dtype": "float64",
+    ...                     "minimum": 0.0, "maximum": 1.0})
+    >>> check_saved_column({"name": "x", "kind": "numerical", "dtype": "datetime64[ns]",
+    ...                     "minimum": 0.0, "maximum": 1.0})
+    Traceback (most recent call last):
+    ...
+    synthaug.exceptions.ModelFormatError: saved schema: column 'x': dtype 'datetime64[ns]' ...
+    """
+    if not isinstance(data, Mapping):
+        raise ModelFormatError(f"saved schema: a column must be a JSON object, got "
+                               f"{type(data).__name__}; the saved state is damaged.")
+    unknown = sorted(str(k) for k in data if k not in _SAVED_FIELDS)
+    if unknown:
+        raise _damaged(data, "fields", f"{unknown} are not fields of a saved column")
+    for key, required in _SAVED_FIELDS.items():
+        if required and key not in data:
+            raise _damaged(data, key, "is missing")
+    if not isinstance(data["name"], str):
+        raise _damaged(data, "name", f"must be text, got {data['name']!r}")
+    try:
+        kind = ColumnKind(data["kind"])
+    except ValueError:
+        raise _damaged(data, "kind", f"{data['kind']!r} is not one of "
+                       f"{[k.value for k in ColumnKind]}") from None
+    raw_dtype = data["dtype"]
+    if not isinstance(raw_dtype, str):
+        raise _damaged(data, "dtype", f"must be text, got {raw_dtype!r}")
+    try:
+        dtype = pd.api.types.pandas_dtype(raw_dtype)
+    except (TypeError, ValueError):
+        raise _damaged(data, "dtype", f"{raw_dtype!r} is not a dtype pandas knows") from None
+    if not _dtype_fits(kind, dtype):
+        raise _damaged(data, "dtype", f"{raw_dtype!r} cannot hold a {kind.value} column")
+    missing = data.get("missing_rate", 0.0)
+    if not _is_number(missing) or not 0.0 <= float(missing) <= 1.0:
+        raise _damaged(data, "missing_rate", f"must be a number within [0, 1], got {missing!r}")
+    if not isinstance(data.get("ordered", False), bool):
+        raise _damaged(data, "ordered", f"must be true or false, got {data['ordered']!r}")
+    levels_dtype = data.get("categories_dtype")
+    if levels_dtype is not None:
+        try:
+            pd.api.types.pandas_dtype(levels_dtype)
+        except (TypeError, ValueError):
+            raise _damaged(data, "categories_dtype", f"{levels_dtype!r} is not a dtype pandas "
+                           "knows") from None
+    categories = data.get("categories")
+    if categories is not None:
+        if not isinstance(categories, list) or not all(
+                isinstance(c, (str, int, float, bool)) for c in categories):
+            raise _damaged(data, "categories", "must be a list of text, numbers or booleans")
+        if len({(type(c), c) for c in categories}) != len(categories):
+            raise _damaged(data, "categories", "lists a level twice")
+    if kind.is_discrete and not categories:
+        raise _damaged(data, "categories", f"must list the levels of a {kind.value} column")
+    if kind is ColumnKind.BOOLEAN and categories != [False, True]:
+        raise _damaged(data, "categories", "of a boolean column must be [false, true]")
+    low, high = data.get("minimum"), data.get("maximum")
+    for key, value in (("minimum", low), ("maximum", high)):
+        if value is not None and not _is_number(value):
+            raise _damaged(data, key, f"must be a finite number, got {value!r}")
+    if kind.is_continuous and (low is None or high is None):
+        raise _damaged(data, "minimum/maximum", f"are needed for a {kind.value} column")
+    if low is not None and high is not None and float(low) > float(high):
+        raise _damaged(data, "minimum", f"{low!r} is above the maximum {high!r}")
+    resolution = data.get("resolution_ns")
+    if resolution is not None and resolution not in DATETIME_UNITS_NS:
+        raise _damaged(data, "resolution_ns", f"must be one of {list(DATETIME_UNITS_NS)}, got "
+                       f"{resolution!r}")
+    span = data.get("range_ns")
+    if span is not None and not (isinstance(span, (list, tuple)) and len(span) == 2
+                                 and all(_is_int(v) for v in span) and span[0] <= span[1]):
+        raise _damaged(data, "range_ns", f"must be [low, high] whole nanoseconds, got {span!r}")
+
+
+def _check_decodes(col: ColumnSchema) -> None:
+    """Decode a few values of ``col`` as sampling would: the ends of its range, a level, a
+    missing value; whatever would fail later inside pandas fails here, by name."""
+    if col.kind.is_discrete:
+        values = np.array([0.0, float(len(col.categories or []) - 1), np.nan])
+    elif col.kind.is_continuous:
+        values = np.array([col.minimum, col.maximum, np.nan], dtype=np.float64)
+    else:
+        values = np.array([np.nan, np.nan, np.nan])
+    if not col.nullable:
+        values = values[:2]
+    try:
+        _decode_column(values, col, np.random.default_rng(0))
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+        raise _damaged(col.to_dict(), "dtype", f"{col.dtype!r} cannot give back its values "
+                       f"({type(exc).__name__}: {exc})") from None
 
 
 # -- input checks ------------------------------------------------------------------------------

@@ -144,6 +144,11 @@ class TabularGenerator(BaseGenerator):
     def _is_fitted(self) -> bool:
         return hasattr(self, "schema_")
 
+    def _check_loaded(self) -> None:
+        # a few rows through the whole sampling path (model, decoding, dtypes): cheap for any
+        # tabular model, and the only check that sees how its saved parts fit together
+        self._output(self._sample_batch(4, {}, np.random.default_rng(0)))
+
     def _get_schema_extras(self) -> dict[str, Any]:
         return {"labels": self.label_} if self.label_ is not None else {}
 
