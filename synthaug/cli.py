@@ -10,8 +10,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from synthaug import registry
 from synthaug._version import __version__
 from synthaug.data.modality import Modality
@@ -42,23 +40,6 @@ def _check_outputs(args: argparse.Namespace, modality: Modality) -> None:
     if args.report:
         check_output_file(args.report, what="--report")
     check_distinct_outputs([("--out", args.out), ("--report", args.report)])
-
-
-def _write_outputs(modality: Modality, data: Any, path: str, report_json: str | None,
-                   report_path: str | None) -> None:
-    """Write the data (and the report): both complete, or (nearly always) neither."""
-    try:
-        with ExitStack() as stack:
-            report_tmp = (stack.enter_context(atomic_file(Path(report_path), what="--report"))
-                          if report_path and report_json is not None else None)
-            if report_tmp is not None:
-                report_tmp.write_text(report_json or "")
-            modality.write(data, path)  # atomic on its own; the report is renamed right after
-    except OSError as exc:
-        raise InvalidParameterError(
-            f"could not write {path!r}{f' and {report_path!r}' if report_path else ''}: {exc}. "
-            "Check that the folder can be created and written to."
-        ) from None
 
 
 def _parse_conditions(items: Sequence[str] | None) -> dict[str, Any] | None:
@@ -96,29 +77,42 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_augment(args: argparse.Namespace) -> int:
-    from synthaug.api import augment
+    from synthaug.api import augment_to_file
 
     modality = source_modality(args.input, text_column=args.text_column)
     _check_outputs(args, modality)  # before any work
     _, data = read_source(args.input, text_column=args.text_column,
                           label_column=args.target if modality.name == "text" else None)
-    out, report = augment(
-        data,
-        target=args.target if modality.name == "tabular" else None,
-        generator=args.generator,
-        n=args.n,
-        ratio=args.ratio,
-        conditions=_parse_conditions(args.condition),
-        balance=args.balance,
-        random_state=args.seed,
-        device=args.device,
-        progress=None if args.progress is None else args.progress,
-    )
-    if args.synthetic_only:
-        out = modality.take(out, np.arange(report.n_real, modality.n_records(out)))
-    _write_outputs(modality, out, args.out, report.to_json(indent=2), args.report)
+    with ExitStack() as stack:
+        # the report's temporary file first, renamed right after the data: both, or neither
+        report_tmp = (stack.enter_context(atomic_file(Path(args.report), what="--report"))
+                      if args.report else None)
+        # streamed to the file in bounded batches (a table), so any --n runs in flat memory
+        report = augment_to_file(
+            data,
+            args.out,
+            target=args.target if modality.name == "tabular" else None,
+            generator=args.generator,
+            n=args.n,
+            ratio=args.ratio,
+            conditions=_parse_conditions(args.condition),
+            balance=args.balance,
+            synthetic_only=args.synthetic_only,
+            random_state=args.seed,
+            device=args.device,
+            progress=None if args.progress is None else args.progress,
+        )
+        if report_tmp is not None:
+            try:
+                report_tmp.write_text(report.to_json(indent=2))
+            except OSError as exc:
+                raise InvalidParameterError(
+                    f"could not write --report {args.report!r}: {exc}. Check that the folder "
+                    "can be written to."
+                ) from None
+    written = report.n_synthetic + (0 if args.synthetic_only else report.n_real)
     echo(report)
-    echo(f"wrote {modality.n_records(out)} {modality.record}s to {args.out}")
+    echo(f"wrote {written} {modality.record}s to {args.out}")
     return 0
 
 
