@@ -21,12 +21,14 @@ import pandas as pd
 from synthaug.exceptions import InvalidDataError, ModelFormatError
 
 __all__ = [
+    "SHARED_BOUND_ROWS",
     "ColumnKind",
     "ColumnSchema",
     "TableSchema",
     "as_frame",
     "check_saved_column",
     "datetime_resolution",
+    "shared_bounds",
 ]
 
 #: a column of unique strings (or a contiguous range of unique integers) with at least this many
@@ -168,11 +170,54 @@ class TableSchema:
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
-    def detect(cls, data: Any, *, what: str = "X") -> TableSchema:
-        """Check ``data`` (DataFrame or 2-D array) and describe each of its columns."""
+    def detect(cls, data: Any, *, what: str = "X", bound_rows: int = 1) -> TableSchema:
+        """Check ``data`` (DataFrame or 2-D array) and describe each of its columns.
+
+        Parameters
+        ----------
+        data : DataFrame or 2-D ndarray
+            The table.
+        what : str
+            How the table is named in messages.
+        bound_rows : int, default 1
+            The range of a number or date column runs from the ``k``-th smallest to the
+            ``k``-th largest observed value (see :func:`shared_bounds`), so that each end is
+            a value at least ``k`` rows reach.  1 keeps the exact minimum and maximum (what a
+            description of the data needs); generators pass :data:`SHARED_BOUND_ROWS`, so a
+            saved model never holds the one value a single person has.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"x": [float(v) for v in range(1000)]})
+        >>> col = TableSchema.detect(frame, bound_rows=10).columns[0]
+        >>> col.minimum, col.maximum
+        (9.0, 990.0)
+        """
         frame, container, array_dtype = as_frame(data, what=what)
-        columns = tuple(_detect_column(frame[name], name, what) for name in frame.columns)
+        columns = tuple(_detect_column(frame[name], name, what, bound_rows)
+                        for name in frame.columns)
         return cls(columns, n_rows=len(frame), container=container, array_dtype=array_dtype)
+
+    def clip_to_bounds(self, matrix: np.ndarray) -> np.ndarray:
+        """``matrix`` (the layout of :meth:`to_matrix`) with number and date columns clipped to
+        their ``minimum``/``maximum``: what a generator learns from, so no part of a model
+        (a quantile grid, a mixture, bin edges) holds a value beyond the schema's bounds.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> frame = pd.DataFrame({"x": [float(v) for v in range(1000)]})
+        >>> schema = TableSchema.detect(frame, bound_rows=10)
+        >>> clipped = schema.clip_to_bounds(schema.to_matrix(frame))
+        >>> float(clipped.min()), float(clipped.max())
+        (9.0, 990.0)
+        """
+        out = matrix.copy()
+        for j, col in enumerate(self.columns):
+            if col.kind.is_continuous and col.minimum is not None and col.maximum is not None:
+                out[:, j] = np.clip(out[:, j], col.minimum, col.maximum)  # NaN stays NaN
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -502,7 +547,42 @@ def _non_null(series: pd.Series) -> pd.Series:
     return series[series.notna()]
 
 
-def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
+#: generators keep numeric bounds that at least this many training rows reach (k = 10: the
+#: value of the 10th smallest and 10th largest row), never one person's extreme
+SHARED_BOUND_ROWS = 10
+#: ... but never pull in more than this share of the rows at either end (small tables keep
+#: their exact range: under 200 rows, k is 1)
+SHARED_BOUND_MAX_SHARE = 0.01
+
+
+def shared_bounds(values: np.ndarray, bound_rows: int) -> tuple[float, float]:
+    """The ``k``-th smallest and ``k``-th largest of ``values`` (finite, non-empty).
+
+    ``k`` is ``bound_rows``, lowered to at most 1% of the values (at least 1).  Each end is
+    then a value that at least ``k`` rows reach or pass: the exact extreme when ``k`` or more
+    rows share it (Adult's ``age`` 90, ``capital_gain`` 99999), else a value further in
+    (Adult's largest ``fnlwgt`` belongs to one person; the 10th largest is kept instead).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shared_bounds(np.arange(1000.0), 10)
+    (9.0, 990.0)
+    >>> shared_bounds(np.r_[np.zeros(500), np.full(500, 7.0)], 10)  # shared extremes stay
+    (0.0, 7.0)
+    >>> shared_bounds(np.arange(50.0), 10)  # a small table keeps its exact range
+    (0.0, 49.0)
+    """
+    n = len(values)
+    k = max(1, min(int(bound_rows), int(n * SHARED_BOUND_MAX_SHARE)))
+    if k == 1:
+        return float(values.min()), float(values.max())
+    ordered = np.partition(values, (k - 1, n - k))
+    return float(ordered[k - 1]), float(ordered[n - k])
+
+
+def _detect_column(series: pd.Series, name: str, what: str, bound_rows: int = 1
+                   ) -> ColumnSchema:
     dtype = series.dtype
     missing = float(series.isna().mean())
     n = len(series)
@@ -534,18 +614,21 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
         ints, observed = _datetime_ints(series, f"{what}[{name!r}]")
         ints = ints[observed]
         resolution = datetime_resolution(ints)
+        lo_ns, hi_ns = (ints.min(), ints.max()) if bound_rows <= 1 else (
+            np.int64(v) for v in _shared_int_bounds(ints, bound_rows))
         return ColumnSchema(
             kind=ColumnKind.DATETIME,
-            minimum=float(ints.min()),
-            maximum=float(ints.max()),
+            minimum=float(lo_ns),
+            maximum=float(hi_ns),
             resolution_ns=resolution,
-            range_ns=(int(ints.min()), int(ints.max())),
+            range_ns=(int(lo_ns), int(hi_ns)),
             **base,
         )
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         is_int = pd.api.types.is_integer_dtype(dtype)
         return _numeric_column(series.to_numpy(dtype=np.float64, na_value=np.nan), name, what,
-                               base, allow_identifier=is_int, exact_integers=is_int)
+                               base, allow_identifier=is_int, exact_integers=is_int,
+                               bound_rows=bound_rows)
     if pd.api.types.is_timedelta64_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
         raise InvalidDataError(
             f"{what}[{name!r}] has dtype {dtype}, which synthaug cannot model yet. "
@@ -572,7 +655,7 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
     if kinds <= {"int", "float"}:
         numbers_ = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
         return _numeric_column(numbers_, name, what, base, allow_identifier=False,
-                               exact_integers=True)
+                               exact_integers=True, bound_rows=bound_rows)
     shown = ", ".join(sorted(kinds))
     if len(kinds) == 1:  # one type, just not one synthaug models inside an object column
         dates = kinds & {"Timestamp", "datetime", "date", "datetime64"}
@@ -599,6 +682,7 @@ def _numeric_column(
     *,
     allow_identifier: bool,
     exact_integers: bool = False,
+    bound_rows: int = 1,
 ) -> ColumnSchema:
     finite = values[~np.isnan(values)]
     if np.isinf(finite).any():
@@ -625,7 +709,17 @@ def _numeric_column(
             f".astype(str) if it holds codes or ids."
         )
     kind = ColumnKind.INTEGER if integral else ColumnKind.NUMERICAL
+    if bound_rows > 1:
+        lo, hi = shared_bounds(finite, bound_rows)
     return ColumnSchema(kind=kind, minimum=lo, maximum=hi, **base)
+
+
+def _shared_int_bounds(ints: np.ndarray, bound_rows: int) -> tuple[int, int]:
+    """:func:`shared_bounds` of int64 nanoseconds, exactly (float64 would round them)."""
+    n = len(ints)
+    k = max(1, min(int(bound_rows), int(n * SHARED_BOUND_MAX_SHARE)))
+    ordered = np.partition(ints, (k - 1, n - k))
+    return int(ordered[k - 1]), int(ordered[n - k])
 
 
 def _value_kind(value: object) -> str:
