@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -123,6 +123,7 @@ class PreparedCache:
     synthetic: Any
     holdout: Any = None
     _views: dict[bool, Prepared] = field(default_factory=dict, repr=False)
+    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def serves(self, real: Any, synthetic: Any, holdout: Any) -> bool:
         """Whether these inputs are the ones the cache was made for (by identity)."""
@@ -137,6 +138,16 @@ class PreparedCache:
                 self.real, self.synthetic, self.holdout if with_holdout else None,
                 validator=validator)
         return self._views[with_holdout]
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value computed once per suite run and shared by the checks that ask for ``key``.
+
+        For other feature views than the modality's own, for example a pretrained network's
+        embedding of the images that several validators use.
+        """
+        if key not in self._extra:
+            self._extra[key] = compute()
+        return self._extra[key]
 
 
 class Modality(ABC):

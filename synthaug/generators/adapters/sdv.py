@@ -182,8 +182,15 @@ class SDVGaussianCopula(_SDVAdapter):
 
     Examples
     --------
+    Making one needs no SDV; fitting does (skipped as a doctest: SDV is an optional extra).
+
     >>> from synthaug import get_generator
-    >>> gen = get_generator("sdv.gaussian_copula", random_state=0)  # doctest: +SKIP
+    >>> gen = get_generator("sdv.gaussian_copula", random_state=0)
+    >>> gen.name, gen.modality
+    ('sdv.gaussian_copula', 'tabular')
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"x": [1.0, 2.5, 3.1, 4.2], "c": ["a", "b", "a", "b"]})
+    >>> gen.fit(table).sample(3, random_state=1)  # doctest: +SKIP
     """
 
     family = "copula"

@@ -23,14 +23,12 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from synthaug.exceptions import InvalidParameterError, NotComputableError
+from synthaug.exceptions import NotComputableError
 from synthaug.validators._common import exact_match
 
 __all__ = [
     "RiskEstimate",
-    "check_fraction",
     "check_holdout_overlap",
-    "check_positive_int",
     "relative_risk",
     "roc_summary",
     "wilson_rate",
@@ -43,29 +41,6 @@ LOW_FPRS = (0.001, 0.01, 0.1)
 #: standard errors of chance a holdout's copy rate may exceed the base rate by before the
 #: excess counts as leaked training rows
 OVERLAP_CHANCE_Z = 3.0
-
-
-def check_positive_int(value: Any, name: str, *, allow_none: bool = False,
-                       minimum: int = 1) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is an int >= ``minimum``."""
-    if value is None and allow_none:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        extra = " or None" if allow_none else ""
-        raise InvalidParameterError(
-            f"{name} must be an integer >= {minimum}{extra}, got {value!r}."
-        )
-
-
-def check_fraction(value: Any, name: str, *, open_low: bool = False,
-                   open_high: bool = False) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is a number within [0, 1]."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
-    if not ok:
-        lo, hi = "(" if open_low else "[", ")" if open_high else "]"
-        raise InvalidParameterError(f"{name} must be a number within {lo}0, 1{hi}, got {value!r}.")
 
 
 def check_holdout_overlap(
