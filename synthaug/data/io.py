@@ -33,8 +33,13 @@ def read_table(path: str) -> pd.DataFrame:
             return pd.read_csv(file, sep=sep)
     except InvalidDataError:
         raise
+    except UnicodeDecodeError as exc:
+        raise InvalidParameterError(
+            f"could not read {path!r}: it is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+            f"at position {exc.start}). Save it as UTF-8, then read it again."
+        ) from None
     except (ValueError, OSError) as exc:
-        raise InvalidParameterError(f"could not read {path!r}: {exc}") from None
+        raise InvalidParameterError(f"could not read {path!r}: {str(exc).strip()}") from None
     raise InvalidParameterError(f"input {path!r}: use a .csv, .tsv or .parquet file.")
 
 
