@@ -255,6 +255,7 @@ def augment_to_file(
     >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
     ...                    "y": ["a", "a", "a", "a", "b", "b"]})
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "more.parquet"
+    >>> from synthaug import augment_to_file
     >>> report = augment_to_file(df, out, target="y", balance=True, random_state=0)
     >>> pd.read_parquet(out)["y"].value_counts().to_dict()
     {'a': 4, 'b': 4}
@@ -491,7 +492,7 @@ def _check_fits_in_memory(run: _Run) -> None:
         f"augment() would hold {n_total:,} {record}s in memory, about {format_bytes(need)} "
         f"while joining them ({_MEMORY_COPIES} copies of {format_bytes(need / _MEMORY_COPIES)}"
         f"), but only {format_bytes(available)} is available. Write them to a file instead, "
-        "which streams in bounded batches: synthaug.api.augment_to_file(data, "
+        "which streams in bounded batches: synthaug.augment_to_file(data, "
         "'augmented.parquet', ...) or `synthaug augment DATA --out augmented.parquet`; or draw "
         "them batch by batch from a fitted generator with gen.sample_batches(n). Otherwise "
         "ask for fewer rows."
