@@ -80,11 +80,18 @@ class TabularGenerator(BaseGenerator):
         if self.label_ is None:
             return self.schema_.to_container(batch)
         column = self.label_["column"]
-        labels = batch[column].to_numpy(dtype=object).astype(self.label_["dtype"])
+        values = batch[column].to_numpy(dtype=object)
         features = self.schema_.to_container(batch.drop(columns=[column]))
-        if self.label_["name"] is not None:
-            return features, pd.Series(labels, name=self.label_["name"])
-        return features, labels
+        series = self.label_.get("series")
+        if series is None:  # labels were an array: the same dtype back
+            return features, values.astype(self.label_["dtype"])
+        # labels were a Series: its name and pandas dtype back (category levels included)
+        if series.get("categories") is not None:
+            return features, pd.Series(pd.Categorical(
+                values, categories=series["categories"], ordered=series["ordered"]),
+                name=self.label_["name"])
+        return features, pd.Series(values, dtype=object, name=self.label_["name"]).astype(
+            series["dtype"])
 
     def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> dict[int, float]:
         """Map ``{column: value}`` to ``{column index: encoded value}``, or explain the error."""
@@ -98,6 +105,14 @@ class TabularGenerator(BaseGenerator):
         for key, value in conditions.items():
             # fitted with y: "label" names its classes, wherever the column sits
             name = self.label_["column"] if self.label_ is not None and key == LABEL else key
+            if name not in self.schema_.names:
+                known = [n for n in self.schema_.names
+                         if self.label_ is None or n != self.label_["column"]]
+                label = f" and {LABEL!r} (the class)" if self.label_ is not None else ""
+                raise InvalidParameterError(
+                    f"conditions names {key!r}, which is not in the fitted data; its columns "
+                    f"are {known[:20]}{label}."
+                )
             j = self.schema_.index(name)
             col = self.schema_.columns[j]
             if col.kind in (ColumnKind.IDENTIFIER, ColumnKind.EMPTY):
@@ -198,11 +213,18 @@ def _label_info(frame: pd.DataFrame, y: Any) -> dict[str, Any]:
     while column in frame.columns:
         column = f"_{column}"
     classes = np.unique(values)
+    series: dict[str, Any] | None = None
+    if isinstance(y, pd.Series):
+        categorical = isinstance(y.dtype, pd.CategoricalDtype)
+        series = {"dtype": "category" if categorical else str(y.dtype),
+                  "categories": [_plain(c) for c in y.cat.categories] if categorical else None,
+                  "ordered": bool(y.cat.ordered) if categorical else False}
     return {
         "column": column,
         "classes": [_plain(c) for c in classes],
         "dtype": str(values.dtype),
         "name": str(y.name) if isinstance(y, pd.Series) and y.name is not None else None,
+        "series": series,
     }
 
 
