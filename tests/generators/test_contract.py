@@ -139,36 +139,6 @@ def case(request: pytest.FixtureRequest) -> tuple[str, str]:
     return tuple(request.param)  # type: ignore[return-value]
 
 
-#: known bugs, found by this suite (see each reason)
-SDV_UNSEEDED_MISSING = (
-    "the SDV adapters seed SDV's global generators for fit only: SDV draws which values are "
-    "missing from an unseeded stream when sampling, so the same random_state gives other NaN "
-    "positions (the contract's table has missing values; Adult, in test_sdv.py, has none)")
-SDV_INTEGER_LABELS = (
-    "the SDV adapters hand SDV the labels as a categorical column of integers, which SDV's "
-    "metadata detection refuses (InvalidMetadataError / TypeError, not a SynthaugError): "
-    "fit(X, y) with integer classes fails, and scikit-learn's checks pass integer y")
-TABULAR_LABEL_DTYPE = (
-    "TabularGenerator._output builds the label Series from an object array without the "
-    "training labels' dtype, so pandas infers it: an empty sample of str labels comes back "
-    "object (category labels come back str, Int64 ones int64: tabular/test_labels.py)")
-TABULAR_UNKNOWN_KEY = (
-    "TabularGenerator._parse_conditions lets TableSchema.index raise InvalidDataError ('not in "
-    "the fitted data') for an unknown key; the contract in generators/base.py says "
-    "_parse_conditions raises InvalidParameterError naming the bad key, as the image and text "
-    "bases do")
-CLASS_CONDITIONAL_TAG = (
-    "ClassConditionalGenerator (generators/conditional.py) meets conditions={'label': c} in "
-    "every record, but image and text generators do not declare the 'exact_conditions' tag "
-    "that generators/base.py defines for exactly that")
-#: pandas >= 3 holds strings as str; before, as object, which the empty sample happens to match
-_STR_IS_OBJECT = pd.Series(["a"], dtype="str").dtype == object
-
-
-def _sdv(reason: str) -> Callable[[str, str], str | None]:
-    return lambda modality, name: reason if name.startswith("sdv.") else None
-
-
 @pytest.fixture
 def name(case: tuple[str, str]) -> str:
     return case[1]
@@ -324,15 +294,13 @@ def test_sample_zero_is_an_empty_container(name: str, data: Data) -> None:
     assert_labels_like(y_out, data, 0, dtype=False)  # the dtype: the next test
 
 
-@pytest.mark.parametrize("case", cases(
-    lambda modality, name: TABULAR_LABEL_DTYPE if modality == "tabular" and not _STR_IS_OBJECT
-    else None, raises=AssertionError))
+@pytest.mark.parametrize("case", cases())
 def test_sample_zero_keeps_the_label_dtype(name: str, data: Data) -> None:
     _, y_out = fit(name, data).sample(0)
     assert_labels_like(y_out, data, 0)
 
 
-@pytest.mark.parametrize("case", cases(_sdv(SDV_UNSEEDED_MISSING)))
+@pytest.mark.parametrize("case", cases())
 def test_same_seed_same_records(name: str, data: Data) -> None:
     a = fit(name, data, seed=5).sample(40, random_state=7)
     assert_same(a, make(name, random_state=5).fit(data.X, data.y).sample(40, random_state=7))
@@ -342,7 +310,7 @@ def test_same_seed_same_records(name: str, data: Data) -> None:
     assert not same(a, fit(name, data, seed=5).sample(40, random_state=8))
 
 
-@pytest.mark.parametrize("case", cases(_sdv(SDV_UNSEEDED_MISSING)))
+@pytest.mark.parametrize("case", cases())
 def test_sample_batches_are_bounded_and_hold_what_sample_gives(name: str, data: Data) -> None:
     gen = fit(name, data)
     batches = list(gen.sample_batches(20, batch_size=7, random_state=0))
@@ -397,18 +365,16 @@ def test_an_unknown_condition_key_is_refused_naming_it(name: str, data: Data) ->
         gen.sample(5, conditions={"nope": 1})
 
 
-@pytest.mark.parametrize("case", cases(
-    lambda modality, name: TABULAR_UNKNOWN_KEY if modality == "tabular" else None,
-    raises=InvalidDataError))
+@pytest.mark.parametrize("case", cases())
 def test_an_unknown_condition_key_is_an_invalid_parameter(name: str, data: Data) -> None:
     gen = fit(name, data)
     with pytest.raises(InvalidParameterError, match="nope"):
         gen.sample(5, conditions={"nope": 1})
 
 
+# tables declare it (or, sdv.*, do not meet it)
 @pytest.mark.parametrize("case", [
-    param for param in cases(lambda modality, name: CLASS_CONDITIONAL_TAG, raises=AssertionError)
-    if param.values[0][0] != "tabular"])  # tables declare it (or, sdv.*, do not meet it)
+    param for param in cases() if param.values[0][0] != "tabular"])
 def test_generators_that_meet_conditions_exactly_declare_it(name: str, data: Data) -> None:
     gen = fit(name, data)
     _, labels = gen.sample(30, conditions={"label": data.label}, random_state=0)
@@ -484,7 +450,7 @@ def test_leak_detectors_find_copied_records(tmp_path: Path) -> None:
             assert _leaked_text(data, folder) >= 10
 
 
-@pytest.mark.parametrize("case", cases(_sdv(SDV_UNSEEDED_MISSING)))
+@pytest.mark.parametrize("case", cases())
 def test_clone_is_an_unfitted_copy_that_fits_the_same(name: str, data: Data) -> None:
     gen = fit(name, data)
     twin = clone(gen)
@@ -576,7 +542,6 @@ SKLEARN_LEFT_OUT: dict[str, str] = {
 
 
 #: the table checks that fit with y (integer classes): the SDV adapters fail them
-_WITH_Y = set(SKLEARN_TABLE_CHECKS) - {"check_fit1d", "check_requires_y_none"}
 
 
 def _sklearn_cases() -> list[Any]:
@@ -587,8 +552,6 @@ def _sklearn_cases() -> list[Any]:
             continue
         for check in SKLEARN_TABLE_CHECKS:
             marks = _marks(name)
-            if name.startswith("sdv.") and check in _WITH_Y:
-                marks.append(pytest.mark.xfail(strict=True, reason=SDV_INTEGER_LABELS))
             params.append(pytest.param(name, check, id=f"{name}-{check}", marks=marks))
     return params
 

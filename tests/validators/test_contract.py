@@ -158,6 +158,10 @@ EXPECTED: dict[str, Expect] = {
     "privacy.exact_copies": Expect(
         "privacy", "lower", FEATURES, "0: no synthetic record copies a training record",
         copy=equals(1.0), fresh=equals(0.0)),
+    "privacy.memorisation": Expect(
+        "privacy", "lower", FEATURES, "0 (no risk): no synthetic record leans to train beyond "
+        "chance; a copy is about 1 less two standard errors", copy=at_least(0.6),
+        fresh=at_most(0.1), params={"device": "cpu"}),
     "privacy.mia_density": Expect(
         "privacy", "lower", FEATURES, "1/2 (no risk): membership AUC at chance",
         copy=at_least(0.6), fresh=covers(0.5), params={"n_threads": 1, "max_iter": 50}),

@@ -11,6 +11,7 @@ from synthaug.validators.privacy.membership import (
     DensityRatioMembershipInference,
     DistanceMembershipInference,
 )
+from synthaug.validators.privacy.memorisation import Memorisation
 from synthaug.validators.privacy.shadow import ShadowModelMembershipInference
 from synthaug.validators.privacy.singling_out import SinglingOut
 
@@ -21,6 +22,7 @@ __all__ = [
     "DistanceMembershipInference",
     "DistanceToClosestRecord",
     "ExactCopies",
+    "Memorisation",
     "NearCopies",
     "NearestNeighbourDistanceRatio",
     "ShadowModelMembershipInference",

@@ -38,24 +38,43 @@ __all__ = [
 MAX_ROC_POINTS = 50
 #: false-positive rates at which the TPR is reported
 LOW_FPRS = (0.001, 0.01, 0.1)
+#: standard errors of chance a holdout's copy rate may exceed the base rate by before the
+#: excess counts as leaked training rows
+OVERLAP_CHANCE_Z = 3.0
 
 
 def check_holdout_overlap(
     holdout: np.ndarray, train: np.ndarray, max_overlap: float, validator: str
 ) -> float:
-    """Share of holdout rows that copy a training row; raise when above ``max_overlap``.
+    """Share of holdout rows that copy a training row; raise when chance cannot explain it.
 
-    The same check, with the same message, as ``privacy.dcr``: a holdout that repeats training
-    rows is not unseen data, so every control figure built on it would understate the risk.
+    A holdout that repeats training rows is not unseen data, so every control figure built on
+    it would understate the risk.  But on a table of few distinct rows a proper holdout copies
+    training rows too, as often as any fresh sample does, so the overlap is compared with that
+    base rate (training rows that copy another training row; see
+    :func:`~synthaug.validators.privacy._repeats.chance_excess`): the check refuses when the
+    share of holdout rows that would have to be leaked training rows, beyond what chance
+    explains, is above ``max_overlap``.  With no repeats in the training data that share is
+    the overlap itself.
     """
-    overlap = float(exact_match(holdout, train).mean())
-    if overlap > max_overlap:
+    from synthaug.validators.privacy._repeats import chance_excess, loo_copy_hits
+
+    copied = exact_match(holdout, train)
+    overlap = float(copied.mean())
+    if overlap <= max_overlap:
+        return overlap
+    leaked = chance_excess(int(copied.sum()), len(holdout), loo_copy_hits(train), len(train),
+                           z=OVERLAP_CHANCE_Z)
+    if leaked.beyond_chance > max_overlap:
+        natural = (f"; fresh rows of these data copy a training row {leaked.base_rate:.1%} of "
+                   "the time (judging by how the training rows repeat each other)"
+                   if leaked.base_rate > 0 else "")
         raise NotComputableError(
             f"{validator}: holdout overlaps train: {overlap:.1%} of the holdout rows are "
-            f"exact copies of training rows (more than {max_overlap:.0%}). "
-            "Split the data before training the generator so that the holdout holds only "
-            "rows it never saw, or drop duplicate rows first. Data with very few distinct "
-            "rows can repeat rows by chance; raise max_holdout_overlap there."
+            f"exact copies of training rows{natural}, so about {leaked.beyond_chance:.0%} of "
+            f"them look leaked from the training data (more than {max_overlap:.0%}). Split "
+            "the data before training the generator so that the holdout holds only rows it "
+            "never saw, or drop duplicate rows first."
         )
     return overlap
 

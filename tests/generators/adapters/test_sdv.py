@@ -65,9 +65,6 @@ def test_fit_sample_seeded_conditioned_and_never_pickled(
 
 
 @pytest.mark.skipif(not HAVE_SDV, reason="needs the sdv extra")
-@pytest.mark.xfail(strict=True, reason=(
-    "the adapters seed SDV's global generators for fit only; SDV draws which values are "
-    "missing from an unseeded stream when sampling"))
 def test_missing_values_come_from_the_seed_too() -> None:
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"x": np.where(rng.random(200) < 0.3, np.nan, rng.normal(size=200)),
@@ -79,9 +76,6 @@ def test_missing_values_come_from_the_seed_too() -> None:
 
 
 @pytest.mark.skipif(not HAVE_SDV, reason="needs the sdv extra")
-@pytest.mark.xfail(strict=True, reason=(
-    "the adapters hand SDV the labels as a categorical column of integers, which SDV's metadata "
-    "detection refuses with its own InvalidMetadataError"))
 def test_integer_class_labels_are_fitted() -> None:
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(60, 3)), np.array([0, 1, 2] * 20)

@@ -64,7 +64,7 @@ def test_tabular_labels_are_checked() -> None:
 def test_sample_batches_checks_arguments_before_the_first_batch() -> None:
     X, _ = _data()
     gen = get_generator("tabular.copula", random_state=0).fit(X)
-    with pytest.raises(InvalidDataError, match="not in the fitted data"):
+    with pytest.raises(InvalidParameterError, match="not in the fitted data"):
         gen.sample_batches(10, conditions={"nope": 1})
     with pytest.raises(InvalidParameterError, match="batch_size"):
         gen.sample_batches(10, batch_size=0)
@@ -78,22 +78,13 @@ def test_cpu_only_generators_record_the_cpu() -> None:
     assert str(get_generator("tabular.copula", device="auto").fit(X).device_) == "cpu"
 
 
-_INFERRED = pytest.mark.xfail(strict=True, reason=(
-    "TabularGenerator._output builds the label Series from an object array and lets pandas "
-    "infer its dtype instead of giving the training labels' dtype back (category labels come "
-    "back str, nullable Int64 ones int64, an empty sample of str labels object)"))
-
-
 @pytest.mark.parametrize(("labels", "n"), [
     pytest.param(pd.Series(["no", "yes"] * 40, name="t", dtype="str"), 10, id="str"),
     pytest.param(pd.Series([True, False] * 40, name="t"), 10, id="bool"),
     pytest.param(pd.Series([0, 1] * 40, name="t"), 0, id="int64-empty"),
-    pytest.param(pd.Series(["no", "yes"] * 40, name="t", dtype="str"), 0, id="str-empty",
-                 marks=_INFERRED),
-    pytest.param(pd.Series(pd.Categorical(["no", "yes"] * 40), name="t"), 10, id="category",
-                 marks=_INFERRED),
-    pytest.param(pd.Series(pd.array([1, 2] * 40, dtype="Int64"), name="t"), 10, id="Int64",
-                 marks=_INFERRED),
+    pytest.param(pd.Series(["no", "yes"] * 40, name="t", dtype="str"), 0, id="str-empty"),
+    pytest.param(pd.Series(pd.Categorical(["no", "yes"] * 40), name="t"), 10, id="category"),
+    pytest.param(pd.Series(pd.array([1, 2] * 40, dtype="Int64"), name="t"), 10, id="Int64"),
 ])
 def test_sampled_labels_keep_the_training_labels_dtype(labels: pd.Series, n: int) -> None:
     X = pd.DataFrame({"x": np.random.default_rng(0).normal(size=len(labels))})
