@@ -35,10 +35,12 @@ class AugmentReport:
     """What :func:`augment` did: rows made, per condition, timings, and the validation report.
 
     The augmented data holds the ``n_real`` real rows first, then the ``n_synthetic`` synthetic
-    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows.  ``validation`` is the report of
-    the validation suite run on the synthetic rows against the real ones (``None`` when
-    ``augment`` was called with ``suite=None``); write it with ``report.validation.write(
-    "report.html")`` or stop a pipeline with ``report.validation.raise_for_gate()``.
+    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows (with ``classic=``, images
+    only, the ``n_classic`` classically augmented copies of real images come after them).
+    ``validation`` is the report of the validation suite run on the synthetic rows against the
+    real ones (``None`` when ``augment`` was called with ``suite=None``); write it with
+    ``report.validation.write("report.html")`` or stop a pipeline with
+    ``report.validation.raise_for_gate()``.
     ``fidelity`` repeats its column-shape scores for a quick look.
     """
 
@@ -53,6 +55,8 @@ class AugmentReport:
     rows_by_condition: list[dict[str, Any]] = field(default_factory=list)
     fidelity: dict[str, Any] = field(default_factory=dict)
     validation: SuiteReport | None = None
+    #: classically augmented copies of real images (``classic=``), after the synthetic ones
+    n_classic: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -63,10 +67,15 @@ class AugmentReport:
         return json.dumps(self.to_dict(), default=str, **kw)
 
     def __str__(self) -> str:
+        rows = (f"  rows: {self.n_real} real + {self.n_synthetic} synthetic "
+                f"= {self.n_real + self.n_synthetic}")
+        if self.n_classic:
+            rows = (f"  rows: {self.n_real} real + {self.n_synthetic} synthetic + "
+                    f"{self.n_classic} classic = "
+                    f"{self.n_real + self.n_synthetic + self.n_classic}")
         lines = [
             f"synthaug augment report ({self.generator})",
-            f"  rows: {self.n_real} real + {self.n_synthetic} synthetic "
-            f"= {self.n_real + self.n_synthetic}",
+            rows,
             f"  time: fit {self.fit_seconds:.2f} s, sample {self.sample_seconds:.2f} s",
         ]
         if self.target is not None and self.class_counts_after:
@@ -90,7 +99,7 @@ def augment(
     y: Any = None,
     *,
     target: str | None = None,
-    generator: str | BaseGenerator = "auto",
+    generator: str | BaseGenerator | None = "auto",
     n: int | None = None,
     ratio: float | None = None,
     conditions: Mapping[str, Any] | None = None,
@@ -102,6 +111,7 @@ def augment(
     holdout: Any = None,
     sensitive: str | Sequence[str] | None = None,
     progress: bool | None = None,
+    classic: Any = None,
 ) -> tuple[Any, AugmentReport]:
     """Fit a generator on ``data`` and return the data with synthetic records appended.
 
@@ -118,10 +128,11 @@ def augment(
         column with ``target``.
     target : str, optional
         The label column of a table; needed for ``balance`` on a table without ``y``.
-    generator : str or generator, default="auto"
+    generator : str, generator or None, default="auto"
         A registry name (see :func:`synthaug.list_generators`), an unfitted generator, or
         ``"auto"`` (the generator of the data's modality tagged ``"default"``; for tables the
-        Gaussian copula: fast and exact under conditions).
+        Gaussian copula: fast and exact under conditions).  ``None`` fits nothing: only
+        with ``classic=``, for the classic-augmentation baseline.
     n, ratio : int or float, optional
         How many synthetic records: ``n``, or ``ratio`` times the real count.  With neither
         (and no ``balance``) the data is doubled (``ratio=1.0``).
@@ -148,6 +159,14 @@ def augment(
         Sensitive columns of a table for the suite's bias checks (``"sex,race"`` or a list).
     progress : bool or None
         Show progress (``None``: when standard error is a terminal).
+    classic : albumentations transform, callable, "default" or ClassicAugment, optional
+        Images only: classic augmentation (see :mod:`synthaug.data.image.classic`).  A
+        pipeline adds one transformed copy of every **real** image, after the synthetic ones;
+        ``ClassicAugment(pipeline, copies=k, to_generated=True)`` adds ``k`` copies and also
+        transforms the generated images (in place).  The validation suite always sees the
+        generated images as the generator made them.  ``"default"`` is horizontal flips and
+        shifts of up to 2 pixels (needs ``pip install 'synthaug[image]'``).  Refused for
+        other modalities.
 
     Returns
     -------
@@ -177,25 +196,30 @@ def augment(
             f"target names a column of a table; {modality.name} data carry their labels "
             "(pass them as y=... or inside the container)."
         )
-    plan = _plan(modality, real, target, n, ratio, conditions, balance)
+    step = _classic(classic, modality, generator, n, ratio, conditions, balance)
+    plan = [] if generator is None else _plan(modality, real, target, n, ratio, conditions,
+                                              balance)
     # a misspelt suite must fail before minutes of fitting, not after
     checker = _suite(suite, modality)
     rng = check_random_state(random_state)
-    gen = _make_generator(generator, generator_params, device, spawn_seed(rng), modality.name)
-    label = gen.name or type(gen).__name__
+    gen = None if generator is None else _make_generator(
+        generator, generator_params, device, spawn_seed(rng), modality.name)
+    label = "none" if gen is None else gen.name or type(gen).__name__
     holdout_data = None if holdout is None else modality.check(holdout, what="holdout")
 
-    with progress_bar(2 + len(plan), f"augment ({label})", progress, unit="step") as bar:
+    with progress_bar(2 + len(plan) + (step is not None), f"augment ({label})", progress,
+                      unit="step") as bar:
         bar.set_postfix_str("fitting")
         start = time.perf_counter()
-        gen.fit(real)
+        if gen is not None:
+            gen.fit(real)
         fit_seconds = time.perf_counter() - start
         bar.update(1)
         bar.set_postfix_str("sampling")
         start = time.perf_counter()
         parts = []
         for count, conds in plan:
-            if count > 0:
+            if count > 0 and gen is not None:
                 rows = gen.sample(count, conditions=conds or None, random_state=spawn_seed(rng))
                 parts.append(rows if modality.name == "tabular" else modality.check(rows))
             bar.update(1)
@@ -208,8 +232,14 @@ def augment(
         n_synthetic = modality.n_records(synthetic)
         fidelity = _fidelity(validation, n_synthetic, balance)
         bar.update(1)
+        parts = [real, synthetic]
+        if step is not None:  # after validation: the suite judges the generator's own images
+            bar.set_postfix_str("classic augmentation")
+            synthetic, copies = _apply_classic(step, real, synthetic, rng)
+            parts = [real, synthetic, copies]
+            bar.update(1)
 
-    augmented = modality.concat([real, synthetic])
+    augmented = modality.concat(parts)
     if modality.name == "tabular":
         augmented = augmented.astype(real.dtypes.to_dict())
     label_key = target if modality.name == "tabular" else LABEL
@@ -225,8 +255,55 @@ def augment(
         rows_by_condition=[{"rows": c, "conditions": dict(k)} for c, k in plan],
         fidelity=fidelity,
         validation=validation,
+        n_classic=0 if step is None else step.copies * modality.n_records(real),
     )
     return modality.restore(augmented, data, y), report
+
+
+def _classic(
+    classic: Any,
+    modality: Modality,
+    generator: Any,
+    n: int | None,
+    ratio: float | None,
+    conditions: Mapping[str, Any] | None,
+    balance: bool,
+) -> Any:
+    """``classic=`` checked (a :class:`~synthaug.data.image.classic.ClassicAugment`), and
+    ``generator=None`` allowed only beside it; all before any fitting."""
+    if generator is None:
+        if classic is None:
+            raise InvalidParameterError(
+                "generator=None makes no records; pass a generator, or classic=... for "
+                "classic augmentation only."
+            )
+        if n is not None or ratio is not None or conditions or balance:
+            raise InvalidParameterError(
+                "n, ratio, conditions and balance ask for generated records, but "
+                "generator=None makes none; drop them or pass a generator."
+            )
+    if classic is None:
+        return None
+    if modality.name != "image":
+        raise InvalidParameterError(
+            f"classic= applies an image augmentation pipeline (albumentations), but the data "
+            f"are {modality.name}; drop classic= for {modality.name} data."
+        )
+    from synthaug.data.image.classic import resolve_classic
+
+    return resolve_classic(classic)
+
+
+def _apply_classic(step: Any, real: Any, synthetic: Any, rng: np.random.Generator
+                   ) -> tuple[Any, Any]:
+    """The generated images (transformed when ``step.to_generated``) and the classic copies
+    of the real ones."""
+    from synthaug.data.image.classic import apply_classic
+
+    classic_rng = np.random.default_rng(spawn_seed(rng))
+    if step.to_generated and len(synthetic):
+        synthetic = apply_classic(synthetic, step, classic_rng, copies=1)
+    return synthetic, apply_classic(real, step, classic_rng)
 
 
 def _labels(modality: Modality, data: Any, target: str | None) -> np.ndarray | None:
@@ -397,8 +474,10 @@ def _validate(
                      context=context)
 
 
-def _generator_info(gen: BaseGenerator) -> dict[str, Any]:
+def _generator_info(gen: BaseGenerator | None) -> dict[str, Any]:
     """Which generator made the rows, for validators that retrain it (``privacy.mia_shadow``)."""
+    if gen is None:
+        return {"name": None, "params": {}}
     return {"name": gen.name, "params": gen.get_params(deep=False)}
 
 
