@@ -174,12 +174,22 @@ def run_one(name: str, seed: int, args: argparse.Namespace, data: dict[str, np.n
     if args.batch_size:
         params["batch_size"] = args.batch_size
     params.update(json.loads(args.params).get(name, {}))
+    if args.fit_seconds:  # a wall-clock budget: stop after the epoch that passes it
+        params["max_steps"], params["epochs"] = None, 100_000
+        deadline = [0.0]
+
+        def stop_in_time(gen: Any, epoch: int, losses: dict[str, float]) -> bool:
+            return time.perf_counter() > deadline[0]
+
+        params["epoch_callback"] = stop_in_time
     gen = get_generator(name, **params)
     load_before = os.getloadavg()[0]
     reset_peak_rss()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     cpu0, start = time.process_time(), time.perf_counter()
+    if args.fit_seconds:
+        deadline[0] = start + args.fit_seconds
     gen.fit(data["x_train"], data["y_train"])
     fit_s = time.perf_counter() - start
     fit_cpu = time.process_time() - cpu0
@@ -209,7 +219,8 @@ def run_one(name: str, seed: int, args: argparse.Namespace, data: dict[str, np.n
     load_after = os.getloadavg()[0]
     row = {
         "model": name, "seed": seed, "n_train": len(data["x_train"]),
-        "params": {k: v for k, v in params.items() if k not in ("device", "progress")},
+        "params": {k: v for k, v in params.items()
+                   if k not in ("device", "progress", "epoch_callback")},
         "fit_s": fit_s, "fit_cpu_s": fit_cpu, "loop_s": hist.seconds, "steps": steps,
         "epochs": hist.epochs_run, "batch": batch,
         "s_per_1k_steps": 1000 * hist.seconds / max(1, steps),
@@ -276,6 +287,8 @@ def main() -> None:
     ap.add_argument("--n-train", type=int, default=60000)
     ap.add_argument("--max-steps", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=0)
+    ap.add_argument("--fit-seconds", type=float, default=0.0,
+                    help="train for this long (whole epochs) instead of --max-steps")
     ap.add_argument("--params", default="{}", help='JSON: {"image.gan": {"width": 64}}')
     ap.add_argument("--n-sample", type=int, default=5000, help="images timed for sampling")
     ap.add_argument("--n-cas", type=int, default=10000, help="generated images for CAS")

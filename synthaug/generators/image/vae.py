@@ -102,6 +102,10 @@ class ImageVAEGenerator(TorchImageGenerator):
         Width of the class embeddings.
     beta : float, default=1.0
         Weight of the KL term.
+    decoder_variance : float or None, default=None
+        Variance of the Gaussian decoder, on images scaled to ``[-1, 1]``; ``None`` sets it to
+        its optimum, the batch's mean squared error (sigma-VAE).  2.0 is the classic VAE that
+        sums squared errors on ``[0, 1]`` pixels (the baseline that blurs).
     adversarial_weight : float, default=0.5
         Factor on the adaptive weight of the adversarial term; 0 turns it (and the critic)
         off.
@@ -156,6 +160,7 @@ class ImageVAEGenerator(TorchImageGenerator):
         width: int = 32,
         embedding_dim: int = 32,
         beta: float = 1.0,
+        decoder_variance: float | None = None,
         adversarial_weight: float = 0.5,
         critic_width: int = 32,
         prior: str = "fitted",
@@ -176,6 +181,7 @@ class ImageVAEGenerator(TorchImageGenerator):
         self.width = width
         self.embedding_dim = embedding_dim
         self.beta = beta
+        self.decoder_variance = decoder_variance
         self.adversarial_weight = adversarial_weight
         self.critic_width = critic_width
         self.prior = prior
@@ -193,6 +199,8 @@ class ImageVAEGenerator(TorchImageGenerator):
         for name in ("latent_dim", "width", "embedding_dim", "critic_width"):
             check_positive_int(getattr(self, name), name)
         check_number(self.beta, "beta", minimum=0)
+        check_number(self.decoder_variance, "decoder_variance", minimum=0, open_low=True,
+                     allow_none=True)
         check_number(self.adversarial_weight, "adversarial_weight", minimum=0)
         check_choice(self.prior, "prior", ("fitted", "standard"))
         check_bool(self.augment, "augment")
@@ -236,6 +244,8 @@ class ImageVAEGenerator(TorchImageGenerator):
         batcher = self._batcher(data, b, generator)
         pixels = float(a["channels"] * canvas.canvas_h * canvas.canvas_w)
         zero = torch.zeros((), device=dev)
+        fixed = None if self.decoder_variance is None else torch.tensor(
+            float(self.decoder_variance), device=dev)
 
         def aug(x: torch.Tensor) -> torch.Tensor:
             return diff_augment(x, generator) if self.augment else x
@@ -253,7 +263,8 @@ class ImageVAEGenerator(TorchImageGenerator):
                 recon = decoder(z, labels).float()
             sq = (recon - x).pow(2).flatten(1).sum(dim=1)
             # sigma-VAE: the decoder variance at its optimum, the batch's mean squared error
-            variance = (sq.mean() / pixels).detach().clamp_min(_MIN_VARIANCE)
+            variance = (sq.mean() / pixels).detach().clamp_min(_MIN_VARIANCE) if fixed is None \
+                else fixed
             nll = (0.5 * sq / variance).mean() / pixels + 0.5 * torch.log(variance)
             kl = (-0.5 * (1.0 + log_var - mean.pow(2) - log_var.exp()).sum(dim=1)).mean()
             elbo = nll + self.beta * kl / pixels

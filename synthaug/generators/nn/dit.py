@@ -126,7 +126,7 @@ class DiT(nn.Module):
     >>> net = build_module(lambda: DiT(1, 7, 7, 4, 32, 2, 2, 10), torch.device("cpu"),
     ...                    torch.Generator().manual_seed(0))
     >>> out = net(torch.zeros(3, 1, 28, 28), torch.rand(3), torch.tensor([0, 5, 10]))
-    >>> out.shape, float(out.abs().max())  # a zeroed output layer predicts 0 at first
+    >>> out.shape, float(out.detach().abs().max())  # a zeroed output layer predicts 0 at first
     (torch.Size([3, 1, 28, 28]), 0.0)
     """
 
