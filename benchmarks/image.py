@@ -5,9 +5,10 @@ of the training set), training images/s, sampling images/s, peak RSS (and peak d
 on CUDA), then quality figures that need no validator:
 
 * **classification accuracy score (CAS)**: BENCHMARKS.md's small CNN (2 convolutions of 32 and
-  64 channels, a 128-unit layer, dropout 0.3; Adam 1e-3, batch 64) trained on generated images
-  only, tested on the 10,000 real test images, beside the same CNN trained on real images
-  for the same steps (one CNN seed per generator seed);
+  64 channels, a 128-unit layer, dropout 0.3; Adam 1e-3, batch 64) trained on ``--n-cas``
+  generated images (balanced classes) only, tested on the 10,000 real test images, beside the
+  same CNN for the same steps on as many real training images (stratified) and on all of
+  them (one CNN seed per generator seed; the real arms are cached in ``--cache``);
 * **label consistency**: a CNN trained on the real training images predicts each generated
   image's class; the share that is the class asked for;
 * **sharpness**: mean squared Laplacian of generated images over that of real ones (1 = as
@@ -167,7 +168,7 @@ def sample_classes(gen: Any, labels: np.ndarray, seed: int) -> np.ndarray:
 
 
 def run_one(name: str, seed: int, args: argparse.Namespace, data: dict[str, np.ndarray],
-            judge: nn.Module, real_cas: dict[int, float], device: torch.device
+            judge: nn.Module, real_cas: dict[int, dict[str, float]], device: torch.device
             ) -> dict[str, Any]:
     params: dict[str, Any] = {"device": args.device, "random_state": seed, "progress": False,
                               "max_steps": args.max_steps}
@@ -228,7 +229,9 @@ def run_one(name: str, seed: int, args: argparse.Namespace, data: dict[str, np.n
         "s_per_epoch": hist.seconds / max(1, steps) * (len(data["x_train"]) // batch),
         "train_img_s": steps * batch / max(hist.seconds, 1e-9),
         "sample_img_s": args.n_sample / sample_s, "peak_rss_mib": rss,
-        "peak_device_mib": dev_mem, "cas": cas, "real_cas": real_cas[seed],
+        "peak_device_mib": dev_mem, "cas": cas, "real_cas": real_cas[seed]["same_n"],
+        "real_cas_all": real_cas[seed]["all"], "n_cas": args.n_cas,
+        "cnn_steps": args.cnn_steps,
         "label_consistency": consistency, "sharpness": sharp, "near_copies": copies,
         "load_before": load_before, "load_after": load_after, "grid": grid_path,
         "final_losses": hist.losses[-1] if hist.losses else {},
@@ -236,6 +239,35 @@ def run_one(name: str, seed: int, args: argparse.Namespace, data: dict[str, np.n
     print(json.dumps({k: v for k, v in row.items() if k != "final_losses"}, default=str),
           flush=True)
     return row
+
+
+def real_arms(args: argparse.Namespace, data: dict[str, np.ndarray], seed: int,
+              device: torch.device) -> tuple[nn.Module, dict[str, float]]:
+    """The CNN on all real training images (also the label-consistency judge) and on
+    ``n_cas`` of them; cached by (seed, steps, sizes, device), as they do not depend on the
+    generator."""
+    from safetensors.torch import load_file, save_file
+
+    key = f"cnn-{device.type}-s{seed}-k{args.cnn_steps}-n{len(data['x_train'])}-c{args.n_cas}"
+    os.makedirs(args.cache, exist_ok=True)
+    weights, scores = (os.path.join(args.cache, f"{key}.{e}") for e in ("safetensors", "json"))
+    x, y = data["x_train"], data["y_train"]
+    if os.path.exists(weights) and os.path.exists(scores):
+        net = build_module(lambda: SmallCNN(), device, torch.Generator(device).manual_seed(0))
+        net.load_state_dict(load_file(weights, device=str(device)))
+        with open(scores) as fh:
+            return net.eval(), json.load(fh)
+    net = train_cnn(x, y, steps=args.cnn_steps, seed=seed, device=device)
+    out = {"all": float((predict(net, data["x_test"], device) == data["y_test"]).mean())}
+    rng = np.random.default_rng(seed)
+    few = np.concatenate([rng.choice(np.flatnonzero(y == c), args.n_cas // 10, replace=False)
+                          for c in range(10)])
+    small = train_cnn(x[few], y[few], steps=args.cnn_steps, seed=seed, device=device)
+    out["same_n"] = float((predict(small, data["x_test"], device) == data["y_test"]).mean())
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, weights)
+    with open(scores, "w") as fh:
+        json.dump(out, fh)
+    return net, out
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -253,10 +285,11 @@ def section(rows: list[dict[str, Any]], info: dict[str, Any], commands: list[str
         f"{info['python']}.  Load average (1 min) before / after each fit is in the table: "
         "this machine is shared, and any load above the core count slowed the timings.",
         "",
-        "| generator | train images | steps x batch | fit (s) | s / 1k steps | s / epoch | "
-        "train img/s | sample img/s | peak RSS (MiB) | CAS (gen) | CAS (real, same CNN) | "
-        "label consistency | sharpness | near copies | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| generator | train images | steps x batch | fit (s) | CPU s | s / 1k steps | "
+        "s / epoch | train img/s | sample img/s | peak RSS (MiB) | CAS (generated) | "
+        "CAS (as many real) | CAS (all real) | label consistency | sharpness | near copies | "
+        "load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in models:
         rs = [r for r in rows if r["model"] == m]
@@ -267,13 +300,24 @@ def section(rows: list[dict[str, Any]], info: dict[str, Any], commands: list[str
 
         lines.append(
             f"| {m} | {r0['n_train']:,} | {r0['steps']} x {r0['batch']} | {col('fit_s', '{:.0f}')} | "
+            f"{col('fit_cpu_s', '{:.0f}')} | "
             f"{col('s_per_1k_steps', '{:.0f}')} | {col('s_per_epoch', '{:.0f}')} | "
             f"{col('train_img_s', '{:.0f}')} | {col('sample_img_s', '{:.0f}')} | "
             f"{col('peak_rss_mib', '{:.0f}')} | {col('cas', '{:.3f}')} | "
-            f"{col('real_cas', '{:.3f}')} | {col('label_consistency', '{:.3f}')} | "
+            f"{col('real_cas', '{:.3f}')} | {col('real_cas_all', '{:.3f}')} | "
+            f"{col('label_consistency', '{:.3f}')} | "
             f"{col('sharpness', '{:.2f}')} | {col('near_copies', '{:.3f}')} | "
             f"{min(r['load_before'] for r in rs):.1f}-{max(r['load_after'] for r in rs):.1f} |")
-    lines += ["", f"{len(rows)} rows; seeds per generator: "
+    lines += ["", "Parameters other than the defaults:", ""]
+    for m in models:
+        r = next(r for r in rows if r["model"] == m)
+        shown = {k: v for k, v in r["params"].items() if k != "random_state"}
+        lines.append(f"- {m}: `{json.dumps(shown, default=str)}`")
+    r0 = rows[0]
+    lines += ["", f"CAS: the reference CNN trained {r0['cnn_steps']} steps on {r0['n_cas']:,} "
+              "generated images (balanced), tested on the 10,000 test images; beside it the same "
+              f"CNN on {r0['n_cas']:,} real training images and on all of them.",
+              "", f"{len(rows)} rows; seeds per generator: "
               + ", ".join(f"{m} {sum(r['model'] == m for r in rows)}" for m in models) + "."]
     return "\n".join(lines)
 
@@ -296,6 +340,8 @@ def main() -> None:
     ap.add_argument("--grids", default="docs/images")
     ap.add_argument("--grid-suffix", default="")
     ap.add_argument("--section", default="")
+    ap.add_argument("--cache", default="/tmp/synthaug-image-bench",
+                    help="where the real-image CNNs are kept between runs")
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
@@ -310,13 +356,12 @@ def main() -> None:
                               for c in range(10)])
         x_train, y_train = x_train[idx], y_train[idx]
     data = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    # the judge and the real-data arm: the same CNN, the same steps, on real images
+    # the judge and the real-data arms: the same CNN, the same steps, on real images
     start = time.perf_counter()
-    real_cas: dict[int, float] = {}
+    real_cas: dict[int, dict[str, float]] = {}
     judge = None
     for seed in args.seeds:
-        net = train_cnn(x_train, y_train, steps=args.cnn_steps, seed=seed, device=device)
-        real_cas[seed] = float((predict(net, x_test, device) == y_test).mean())
+        net, real_cas[seed] = real_arms(args, data, seed, device)
         judge = judge or net
     print(f"real-image CNN: {real_cas} in {time.perf_counter() - start:.0f} s", flush=True)
     assert judge is not None

@@ -8,6 +8,12 @@ block through adaLN-Zero: each block's layer norms are scaled and shifted, and i
 branches gated, by a linear map of that embedding that starts at zero, so every block starts
 as the identity and the untrained network predicts zero.  Attention is bidirectional
 (:func:`~synthaug.generators.nn.attention` with ``causal=False``).
+
+Two additions from U-ViT (Bao et al. 2023), which found both to matter for small diffusion
+transformers trained briefly: long skip connections (the output of block ``i`` of the first
+half joins the input of block ``n - 1 - i``, concatenated and projected), and a 3x3
+convolution over the reassembled image, which smooths the seams between patches that a
+per-patch linear output leaves.
 """
 
 from __future__ import annotations
@@ -144,9 +150,13 @@ class DiT(nn.Module):
         self.label = nn.Embedding(n_classes + 1, d_model)
         self.label.init_std = 0.02  # type: ignore[assignment]  # DiT's label table start
         self.blocks = nn.ModuleList(DiTBlock(d_model, n_heads) for _ in range(n_layers))
+        # U-ViT's long skips: one projection per block of the second half
+        self.skips = nn.ModuleList(nn.Linear(2 * d_model, d_model)
+                                   for _ in range(n_layers // 2))
         self.final_norm = nn.LayerNorm(d_model, elementwise_affine=False, eps=1e-6)
         self.final_modulation = nn.Linear(d_model, 2 * d_model)
         self.out = nn.Linear(d_model, patch * patch * channels)
+        self.refine = nn.Conv2d(channels, channels, 3, padding=1)
 
     def reset_buffers(self, generator: torch.Generator) -> None:
         table = sincos_positions(*self.grid, self.positions.shape[1])
@@ -157,15 +167,22 @@ class DiT(nn.Module):
         for layer in (self.final_modulation, self.out):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+        nn.init.zeros_(self.refine.bias)  # so the untrained network predicts exactly zero
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         h = self.patchify(x).flatten(2).transpose(1, 2) + self.positions.to(x.dtype)
         temb = self.time2(F.silu(self.time1(time_embedding(t).to(h.dtype))))
         cond = F.silu(temb + self.label(labels))
-        for block in self.blocks:
+        half, first = len(self.blocks) - len(self.skips), []
+        for i, block in enumerate(self.blocks):
+            if i >= half:  # the second half: join the mirrored block's output
+                h = self.skips[i - half](torch.cat([h, first.pop()], dim=2))
             h = block(h, cond)
+            if i < len(self.skips):
+                first.append(h)
         shift, scale = self.final_modulation(cond).unsqueeze(1).chunk(2, dim=2)
         h = self.out(_modulate(self.final_norm(h), shift, scale))  # (B, N, p * p * C)
         (gh, gw), p, c = self.grid, self.patch, self.channels
         h = h.reshape(-1, gh, gw, p, p, c).permute(0, 5, 1, 3, 2, 4)
-        return h.reshape(-1, c, gh * p, gw * p)
+        out: torch.Tensor = self.refine(h.reshape(-1, c, gh * p, gw * p))
+        return out
