@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The image generators on a lent GPU (see the device tool's README), in one prepared run of
-# under 8 minutes: the image tests on CUDA (test_image_gpu.py plus the CPU contract tests, now
+# under 8 minutes: the image tests on CUDA (tests/generators/image/test_gpu.py plus the CPU contract tests, now
 # with a GPU present), then benchmarks/image.py on CUDA with GPU-sized networks and a
 # wall-clock training budget per generator.  Everything it writes lands in $OUT.
 #
@@ -29,7 +29,7 @@ python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_devic
   | tee -a "$OUT/gpu.txt"
 
 timeout "${GPU_TEST_S:-120}" python3 -m pytest -q -p no:cacheprovider -x \
-  tests/test_image_gpu.py tests/test_image_nn.py tests/test_image_generators.py \
+  tests/generators/image/test_gpu.py tests/generators/nn/test_image_blocks.py tests/generators/image/test_families.py \
   2>&1 | tee "$OUT/pytest_image.log"
 
 # GPU-sized networks: wider conv stacks, a DiT-S-like transformer over 2x2 patches (196

@@ -24,7 +24,8 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, cast
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -223,15 +224,55 @@ def _problems(exc: ValidationError, model: type[_Spec]) -> list[tuple[str, str]]
 
 
 def _allowed_keys(model: type[_Spec], loc: Sequence[int | str]) -> list[str]:
-    """The keys the spec model at ``loc`` accepts (for the did-you-mean of an unknown key)."""
+    """The keys the spec model at ``loc`` accepts (for the did-you-mean of an unknown key).
+
+    ``loc`` walks fields and, inside list, tuple and mapping fields, their items (an index or
+    a key), so ``("checks", 1)`` is the second ``[[checks]]`` entry of a suite.
+
+    Examples
+    --------
+    >>> from synthaug.validators.suite import SuiteSpec
+    >>> "validator" in _allowed_keys(SuiteSpec, ("checks", 0))
+    True
+    """
     current: Any = model
     for part in loc:
-        field = current.model_fields.get(part) if isinstance(part, str) else None
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, _Spec)):
+        if _spec_class(current) is not None and isinstance(part, str):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = field.annotation
+            continue
+        # an item of a container field (tuple[CheckSpec, ...], dict[str, Spec]) or a member of
+        # a union that pydantic names by its class
+        current = _item_spec(current, part)
+        if current is None:
             return []
-        current = annotation
-    return sorted(current.model_fields)
+    spec = _spec_class(current) or _item_spec(current, None)
+    return sorted(spec.model_fields) if spec is not None else []
+
+
+def _spec_class(annotation: Any) -> type[_Spec] | None:
+    """``annotation`` itself when it is a spec model, or the one of an optional/annotated one."""
+    if isinstance(annotation, type) and issubclass(annotation, _Spec):
+        return annotation
+    if get_origin(annotation) in (Annotated, Union, UnionType):
+        found = [s for s in map(_spec_class, get_args(annotation)) if s is not None]
+        return found[0] if len(found) == 1 else None
+    return None
+
+
+def _item_spec(annotation: Any, part: int | str | None) -> type[_Spec] | None:
+    """The spec model held by a container (or union) annotation, for the item ``part``."""
+    if get_origin(annotation) is Annotated:
+        return _item_spec(get_args(annotation)[0], part)
+    found: list[type[_Spec]] = []
+    for arg in get_args(annotation):
+        spec = _spec_class(arg) or _item_spec(arg, part)
+        if spec is not None and (not isinstance(part, str) or part == spec.__name__
+                                 or get_origin(annotation) in (dict, Mapping)):
+            found.append(spec)
+    return found[0] if len(set(found)) == 1 else None
 
 
 def _registry_name(kind: registry.Registry[Any], name: str) -> str:
@@ -304,13 +345,17 @@ class DataSpec(_StrictSpec):
     ``modality`` is ``"tabular"``, ``"image"`` or ``"text"``; left out, it is inferred from the
     source (:func:`infer_modality`; see :attr:`resolved_modality`).  ``sensitive`` names a
     column whose groups get their own metrics.  ``drop`` lists columns left out of everything.
+    ``test_source`` (a built-in name or a file, like ``source``) gives the test records apart,
+    for data published with a fixed test set (Fashion-MNIST's 10,000 test images): they are
+    the test split, ``source`` is split into training and validation records only, and
+    ``split.test`` does not apply.
 
     Examples
     --------
     >>> from synthaug.config import DataSpec
     >>> spec = DataSpec(source="adult", target="income", sensitive="sex")
-    >>> spec.drop, spec.modality, spec.resolved_modality
-    ((), None, 'tabular')
+    >>> spec.drop, spec.modality, spec.resolved_modality, spec.test_source
+    ((), None, 'tabular', None)
     """
 
     source: str = Field(min_length=1)
@@ -318,6 +363,7 @@ class DataSpec(_StrictSpec):
     modality: ModalityName | None = None
     sensitive: str | None = None
     drop: tuple[Annotated[str, Strict()], ...] = Field(default=(), strict=False)
+    test_source: str | None = Field(default=None, min_length=1)
 
     @property
     def resolved_modality(self) -> ModalityName:
@@ -450,12 +496,17 @@ class AugmentationSpec(_StrictSpec):
     ``"none"`` adds no baseline.  ``group_only``: with an ``underrepresented_group`` scenario,
     draw synthetic (and baseline) rows for that group only; ratios are then multiples of the
     group's real training rows (the synthetic-only arm still replaces the whole training set).
+    ``baseline_ratios``: the ratios of the baseline arms (default: ``ratios``).
+    ``combined_ratios``: one arm per ratio with real + the classic augmentation + synthetic
+    records, each extra kind at that ratio (default: none).
 
     Examples
     --------
     >>> from synthaug.config import AugmentationSpec
     >>> AugmentationSpec(ratios=[1, 2], classes="balanced").ratios
     (1.0, 2.0)
+    >>> AugmentationSpec(baseline_ratios=[4], combined_ratios=[1]).combined_ratios
+    (1.0,)
     """
 
     ratios: tuple[PositiveRatio, ...] = Field(default=(0.5, 1.0, 2.0), strict=False)
@@ -463,6 +514,8 @@ class AugmentationSpec(_StrictSpec):
     synthetic_only: bool = True
     baseline: Literal["classic", "smote", "none"] = "classic"
     group_only: bool = False
+    baseline_ratios: tuple[PositiveRatio, ...] | None = Field(default=None, strict=False)
+    combined_ratios: tuple[PositiveRatio, ...] = Field(default=(), strict=False)
 
     @field_validator("ratios")
     @classmethod
@@ -472,6 +525,24 @@ class AugmentationSpec(_StrictSpec):
         if len(set(ratios)) != len(ratios):
             raise ValueError(f"ratios must be distinct, got {list(ratios)}.")
         return ratios
+
+    @field_validator("baseline_ratios", "combined_ratios")
+    @classmethod
+    def _distinct_or_empty(cls, ratios: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if ratios is not None and len(set(ratios)) != len(ratios):
+            raise ValueError(f"ratios must be distinct, got {list(ratios)}.")
+        return ratios
+
+    @model_validator(mode="after")
+    def _baseline_arms(self) -> AugmentationSpec:
+        if self.baseline == "none" and (self.baseline_ratios or self.combined_ratios):
+            field = "baseline_ratios" if self.baseline_ratios else "combined_ratios"
+            raise _field_errors([((field,), "needs a baseline; baseline = 'none' adds no "
+                                  "baseline arms.", getattr(self, field))])
+        if self.baseline_ratios is not None and not self.baseline_ratios:
+            raise _field_errors([(("baseline_ratios",), "needs at least one ratio (or set "
+                                  "baseline = 'none').", [])])
+        return self
 
 
 class ModelSpec(_StrictSpec):
@@ -617,7 +688,7 @@ class RecipeSpec(_StrictSpec):
             raise ValueError(f"data.drop lists the target {self.data.target!r}.")
         if self.data.sensitive is not None and self.data.sensitive == self.data.target:
             raise ValueError("data.sensitive must be a feature column, not the target.")
-        problems = self._modality_problems()
+        problems = self._modality_problems() + self._test_source_problems()
         if problems:
             raise _field_errors(problems)
         return self
@@ -649,6 +720,26 @@ class RecipeSpec(_StrictSpec):
                 f"'smote' is the classic baseline of tables, but this recipe's data is "
                 f"{modality} ({where}). Use 'classic' for the {modality} one, or 'none'."),
                 "smote"))
+        return problems
+
+
+    def _test_source_problems(self) -> list[tuple[tuple[str, ...], str, Any]]:
+        """With ``data.test_source`` the test records are given: no test fraction, and a
+        built-in test set of the data's modality."""
+        test = self.data.test_source
+        if test is None:
+            return []
+        problems: list[tuple[tuple[str, ...], str, Any]] = []
+        if "test" in self.split.model_fields_set:
+            problems.append((("split", "test"), (
+                f"does not apply: data.test_source = {test!r} gives the test records, and "
+                "data.source is split into training and validation records only. Remove "
+                "split.test."), self.split.test))
+        modality = self.data.resolved_modality
+        if test in BUILTIN_SOURCES and BUILTIN_SOURCES[test] != modality:
+            problems.append((("data", "test_source"), (
+                f"{test!r} is {_article(BUILTIN_SOURCES[test])} {BUILTIN_SOURCES[test]} data "
+                f"set, but this recipe's data is {modality}."), test))
         return problems
 
 

@@ -15,7 +15,7 @@ guards keep that safe:
   (saying what to do), not a fresh start.
 
 Every failure to write (a full disk, a folder that cannot be created) is a
-:class:`RunFolderError` naming the path.
+:class:`~synthaug.exceptions.RunFolderError` naming the path.
 
 Examples
 --------
@@ -38,22 +38,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from synthaug.exceptions import InvalidParameterError, SynthaugError, UnsafeOutputError
+from synthaug.exceptions import (
+    InvalidParameterError,
+    RunFolderError,
+    SynthaugError,
+    UnsafeOutputError,
+)
 from synthaug.utils.files import atomic_file
 from synthaug.utils.serialization import to_jsonable
 
-__all__ = ["MANIFEST", "RunFolderError", "RunStore"]
+__all__ = ["MANIFEST", "RunStore"]
 
 #: the manifest's file name; a folder holding it (readable) is a run folder synthaug wrote
 MANIFEST = "run.json"
-
-
-class RunFolderError(SynthaugError, OSError):
-    """A run folder cannot be written or read: a full disk, a folder that cannot be made, a
-    damaged ``run.json``.  The message names the path and what to do.
-
-    It is an :class:`OSError` too, so ``except OSError`` around a run keeps working.
-    """
 
 
 class RunStore:

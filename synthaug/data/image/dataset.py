@@ -25,7 +25,7 @@ modality-neutral and is what a text dataset would reuse.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -34,6 +34,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from synthaug.data.image.container import Images, as_images
 from synthaug.exceptions import InvalidDataError, InvalidParameterError, NotFittedError
 from synthaug.utils.random import check_random_state, derive_seed, spawn_seed
+from synthaug.utils.validation import check_number, check_positive_int
 
 __all__ = ["MixedImageDataset", "mix_plan", "to_tensor"]
 
@@ -133,11 +134,8 @@ class MixedImageDataset(IterableDataset[tuple[Any, int]]):
         super().__init__()
         real = as_images(images, labels, what="images")
         self._check_generator(generator, real)
-        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not (
-                0 <= ratio < float("inf")):
-            raise InvalidParameterError(f"ratio must be a finite number >= 0, got {ratio!r}.")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidParameterError(f"batch_size must be an int >= 1, got {batch_size!r}.")
+        check_number(ratio, "ratio", minimum=0)
+        check_positive_int(batch_size, "batch_size")
         schema = generator.schema_
         k = len(schema.classes)
         weights = None
@@ -150,9 +148,9 @@ class MixedImageDataset(IterableDataset[tuple[Any, int]]):
                     f"generator, {list(schema.classes)[:10]}), not all zero; got "
                     f"{class_weights!r}."
                 )
-        assert real.labels is not None  # _check_generator refused unlabelled images
+        labels = cast(np.ndarray, real.labels)  # _check_generator refused unlabelled images
         self.real = real
-        self.classes = np.array([schema.class_index(v) for v in real.labels], dtype=np.int64)
+        self.classes = np.array([schema.class_index(v) for v in labels], dtype=np.int64)
         self.generator = generator
         self.ratio = float(ratio)
         self.weights = weights

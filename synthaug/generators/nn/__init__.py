@@ -17,10 +17,12 @@ The pieces live in small modules so a new family reuses what it needs: :mod:`.in
 (construction and initialisation), :mod:`.blocks` (MLP, residual block, seeded dropout),
 :mod:`.transformer` (attention and the transformer block with its key/value cache),
 :mod:`.sampling` (Gumbel-softmax and categorical draws) and :mod:`.loop` (batches, the epoch
-loop, its history and the divergence error).  For images: :mod:`.conv` (spectral norm, adaptive
-group norm, residual up/down blocks, the encoder/decoder stacks and their canvas), :mod:`.dit`
-(the diffusion transformer), :mod:`.flow` (the flow-matching schedule and samplers, apart from
-any network), :mod:`.diffaug` (differentiable augmentation) and :mod:`.ema` (weight averages).
+loop, its history and the divergence check, which raises
+:class:`~synthaug.exceptions.TrainingDivergedError`).  For images: :mod:`.conv` (spectral
+norm, adaptive group norm, residual up/down blocks, the encoder/decoder stacks and their
+canvas), :mod:`.dit` (the diffusion transformer), :mod:`.flow` (the flow-matching schedule and
+samplers, apart from any network), :mod:`.diffaug` (differentiable augmentation) and
+:mod:`.ema` (weight averages).
 """
 
 from synthaug.generators.nn.blocks import MLP, ResidualBlock, SeededDropout, set_generator
@@ -50,7 +52,6 @@ from synthaug.generators.nn.init import build_module, init_parameters_, maybe_co
 from synthaug.generators.nn.loop import (
     IMPROVEMENT_TOLERANCE,
     EpochBatcher,
-    TrainingDivergedError,
     TrainingHistory,
     autocast,
     iter_slices,
@@ -76,7 +77,6 @@ __all__ = [
     "SNConv2d",
     "SNLinear",
     "SeededDropout",
-    "TrainingDivergedError",
     "TrainingHistory",
     "TransformerBlock",
     "UpBlock",

@@ -167,13 +167,14 @@ class DiT(nn.Module):
         for layer in (self.final_modulation, self.out):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
-        nn.init.zeros_(self.refine.bias)  # so the untrained network predicts exactly zero
+        if self.refine.bias is not None:  # so the untrained network predicts exactly zero
+            nn.init.zeros_(self.refine.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         h = self.patchify(x).flatten(2).transpose(1, 2) + self.positions.to(x.dtype)
         temb = self.time2(F.silu(self.time1(time_embedding(t).to(h.dtype))))
         cond = F.silu(temb + self.label(labels))
-        half, first = len(self.blocks) - len(self.skips), []
+        half, first = len(self.blocks) - len(self.skips), list[torch.Tensor]()
         for i, block in enumerate(self.blocks):
             if i >= half:  # the second half: join the mirrored block's output
                 h = self.skips[i - half](torch.cat([h, first.pop()], dim=2))

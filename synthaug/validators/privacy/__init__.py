@@ -5,20 +5,25 @@ from synthaug.validators.privacy.distance import (
     ExactCopies,
     NearestNeighbourDistanceRatio,
 )
+from synthaug.validators.privacy.image import DataCopying, NearCopies
 from synthaug.validators.privacy.inference import AttributeInference
 from synthaug.validators.privacy.membership import (
     DensityRatioMembershipInference,
     DistanceMembershipInference,
 )
+from synthaug.validators.privacy.memorisation import Memorisation
 from synthaug.validators.privacy.shadow import ShadowModelMembershipInference
 from synthaug.validators.privacy.singling_out import SinglingOut
 
 __all__ = [
     "AttributeInference",
+    "DataCopying",
     "DensityRatioMembershipInference",
     "DistanceMembershipInference",
     "DistanceToClosestRecord",
     "ExactCopies",
+    "Memorisation",
+    "NearCopies",
     "NearestNeighbourDistanceRatio",
     "ShadowModelMembershipInference",
     "SinglingOut",
