@@ -21,19 +21,14 @@ from synthaug.data.image import Images, write_images
 from synthaug.data.sources import read_source
 from synthaug.exceptions import InvalidDataError, InvalidParameterError, NotFittedError
 from synthaug.generators.base import BaseGenerator
+from tests.generators.helpers import FAST_PARAMS
 
-TINY: dict[str, dict[str, Any]] = {
-    "image.gan": {"width": 4, "critic_width": 4, "noise_dim": 4, "embedding_dim": 4},
-    "image.vae": {"width": 4, "critic_width": 4, "latent_dim": 4, "embedding_dim": 4},
-    "image.transformer": {"d_model": 8, "n_layers": 1, "n_heads": 2, "sampling_steps": 2},
-}
-NAMES = list(TINY)
+NAMES = ["image.gan", "image.vae", "image.transformer"]
 
 
 def make(name: str, seed: int = 0, **params: Any) -> BaseGenerator:
-    return get_generator(name, **{**TINY[name], "max_steps": 3, "batch_size": 16,
-                                  "device": "cpu", "random_state": seed, "progress": False,
-                                  **params})
+    return get_generator(name, **{**FAST_PARAMS[name], "device": "cpu", "random_state": seed,
+                                  "progress": False, **params})
 
 
 @pytest.fixture(scope="module")
