@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -45,10 +45,12 @@ class AugmentReport:
     """What :func:`augment` did: rows made, per condition, timings, and the validation report.
 
     The augmented data holds the ``n_real`` real rows first, then the ``n_synthetic`` synthetic
-    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows.  ``validation`` is the report of
-    the validation suite run on the synthetic rows against the real ones (``None`` when
-    ``augment`` was called with ``suite=None``); write it with ``report.validation.write(
-    "report.html")`` or stop a pipeline with ``report.validation.raise_for_gate()``.
+    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows (with ``classic=``, images
+    only, the ``n_classic`` classically augmented copies of real images come after them).
+    ``validation`` is the report of the validation suite run on the synthetic rows against the
+    real ones (``None`` when ``augment`` was called with ``suite=None``); write it with
+    ``report.validation.write("report.html")`` or stop a pipeline with
+    ``report.validation.raise_for_gate()``.
     ``fidelity`` repeats its column-shape scores for a quick look.
     """
 
@@ -63,6 +65,8 @@ class AugmentReport:
     rows_by_condition: list[dict[str, Any]] = field(default_factory=list)
     fidelity: dict[str, Any] = field(default_factory=dict)
     validation: SuiteReport | None = None
+    #: classically augmented copies of real images (``classic=``), after the synthetic ones
+    n_classic: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -73,10 +77,15 @@ class AugmentReport:
         return json.dumps(self.to_dict(), default=str, **kw)
 
     def __str__(self) -> str:
+        rows = (f"  rows: {self.n_real} real + {self.n_synthetic} synthetic "
+                f"= {self.n_real + self.n_synthetic}")
+        if self.n_classic:
+            rows = (f"  rows: {self.n_real} real + {self.n_synthetic} synthetic + "
+                    f"{self.n_classic} classic = "
+                    f"{self.n_real + self.n_synthetic + self.n_classic}")
         lines = [
             f"synthaug augment report ({self.generator})",
-            f"  rows: {self.n_real} real + {self.n_synthetic} synthetic "
-            f"= {self.n_real + self.n_synthetic}",
+            rows,
             f"  time: fit {self.fit_seconds:.2f} s, sample {self.sample_seconds:.2f} s",
         ]
         if self.target is not None and self.class_counts_after:
@@ -100,7 +109,7 @@ def augment(
     y: Any = None,
     *,
     target: str | None = None,
-    generator: str | BaseGenerator = "auto",
+    generator: str | BaseGenerator | None = "auto",
     n: int | None = None,
     ratio: float | None = None,
     conditions: Mapping[str, Any] | None = None,
@@ -112,6 +121,7 @@ def augment(
     holdout: Any = None,
     sensitive: str | Sequence[str] | None = None,
     progress: bool | None = None,
+    classic: Any = None,
 ) -> tuple[Any, AugmentReport]:
     """Fit a generator on ``data`` and return the data with synthetic records appended.
 
@@ -128,10 +138,11 @@ def augment(
         column with ``target``.
     target : str, optional
         The label column of a table; needed for ``balance`` on a table without ``y``.
-    generator : str or generator, default="auto"
+    generator : str, generator or None, default="auto"
         A registry name (see :func:`synthaug.list_generators`), an unfitted generator, or
         ``"auto"`` (the generator of the data's modality tagged ``"default"``; for tables the
-        Gaussian copula: fast and exact under conditions).
+        Gaussian copula: fast and exact under conditions).  ``None`` fits nothing: only
+        with ``classic=``, for the classic-augmentation baseline.
     n, ratio : int or float, optional
         How many synthetic records: ``n``, or ``ratio`` times the real count.  With neither
         (and no ``balance``) the data is doubled (``ratio=1.0``).
@@ -158,6 +169,14 @@ def augment(
         Sensitive columns of a table for the suite's bias checks (``"sex,race"`` or a list).
     progress : bool or None
         Show progress (``None``: when standard error is a terminal).
+    classic : albumentations transform, callable, "default" or ClassicAugment, optional
+        Images only: classic augmentation (see :mod:`synthaug.data.image.classic`).  A
+        pipeline adds one transformed copy of every **real** image, after the synthetic ones;
+        ``ClassicAugment(pipeline, copies=k, to_generated=True)`` adds ``k`` copies and also
+        transforms the generated images (in place).  The validation suite always sees the
+        generated images as the generator made them.  ``"default"`` is horizontal flips and
+        shifts of up to 2 pixels (needs ``pip install 'synthaug[image]'``).  Refused for
+        other modalities.
 
     Returns
     -------
@@ -185,7 +204,7 @@ def augment(
     run = _start(data, y, target=target, generator=generator, n=n, ratio=ratio,
                  conditions=conditions, balance=balance, random_state=random_state,
                  device=device, generator_params=generator_params, suite=suite,
-                 holdout=holdout)
+                 holdout=holdout, classic=classic)
     _check_fits_in_memory(run)
     augmented, report = _augment_in_memory(run, sensitive=sensitive, device=device,
                                            progress=progress)
@@ -296,23 +315,25 @@ class _Run:
     balance: bool
     checker: Suite | None
     rng: np.random.Generator
-    gen: BaseGenerator
+    gen: BaseGenerator | None  # None: classic augmentation only
     holdout: Any
+    classic: Any = None  # a checked ClassicAugment, or None
 
     @property
     def label(self) -> str:
-        return self.gen.name or type(self.gen).__name__
+        return "none" if self.gen is None else self.gen.name or type(self.gen).__name__
 
     @property
     def n_synthetic(self) -> int:
         return sum(count for count, _ in self.plan)
 
 
-def _start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenerator,
+def _start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenerator | None,
            n: int | None, ratio: float | None, conditions: Mapping[str, Any] | None,
            balance: bool, random_state: RandomState, device: str,
            generator_params: Mapping[str, Any] | None,
-           suite: str | os.PathLike[str] | Suite | None, holdout: Any) -> _Run:
+           suite: str | os.PathLike[str] | Suite | None, holdout: Any,
+           classic: Any = None) -> _Run:
     """Check everything that can be checked before fitting, in the order users see errors."""
     modality = detect_modality(data, what="data")
     real = modality.check(data, y, what="data")
@@ -326,30 +347,34 @@ def _start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenera
             f"target names a column of a table; {modality.name} data carry their labels "
             "(pass them as y=... or inside the container)."
         )
-    plan = _plan(modality, real, target, n, ratio, conditions, balance)
+    step = _classic(classic, modality, generator, n, ratio, conditions, balance)
+    plan = [] if generator is None else _plan(modality, real, target, n, ratio, conditions,
+                                              balance)
     # a misspelt suite must fail before minutes of fitting, not after
     checker = _suite(suite, modality)
     rng = check_random_state(random_state)
-    gen = _make_generator(generator, generator_params, device, spawn_seed(rng), modality.name)
+    gen = None if generator is None else _make_generator(
+        generator, generator_params, device, spawn_seed(rng), modality.name)
     holdout_data = None if holdout is None else modality.check(holdout, what="holdout")
-    return _Run(modality, real, target, plan, balance, checker, rng, gen, holdout_data)
+    return _Run(modality, real, target, plan, balance, checker, rng, gen, holdout_data, step)
 
 
 def _augment_in_memory(run: _Run, *, sensitive: str | Sequence[str] | None, device: str,
                        progress: bool | None) -> tuple[Any, AugmentReport]:
     modality, real, rng, gen = run.modality, run.real, run.rng, run.gen
-    with progress_bar(2 + len(run.plan), f"augment ({run.label})", progress,
-                      unit="step") as bar:
+    with progress_bar(2 + len(run.plan) + (run.classic is not None), f"augment ({run.label})",
+                      progress, unit="step") as bar:
         bar.set_postfix_str("fitting")
         start = time.perf_counter()
-        gen.fit(real)
+        if gen is not None:
+            gen.fit(real)
         fit_seconds = time.perf_counter() - start
         bar.update(1)
         bar.set_postfix_str("sampling")
         start = time.perf_counter()
         parts = []
         for count, conds in run.plan:
-            if count > 0:
+            if count > 0 and gen is not None:
                 rows = gen.sample(count, conditions=conds or None, random_state=spawn_seed(rng))
                 parts.append(rows if modality.name == "tabular" else modality.check(rows))
             bar.update(1)
@@ -362,8 +387,14 @@ def _augment_in_memory(run: _Run, *, sensitive: str | Sequence[str] | None, devi
         n_synthetic = modality.n_records(synthetic)
         fidelity = _fidelity(validation, n_synthetic, run.balance)
         bar.update(1)
+        parts = [real, synthetic]
+        if run.classic is not None:  # after validation: the suite judges the generator's own
+            bar.set_postfix_str("classic augmentation")
+            synthetic, copies = _apply_classic(run.classic, real, synthetic, rng)
+            parts = [real, synthetic, copies]
+            bar.update(1)
 
-    augmented = modality.concat([real, synthetic])
+    augmented = modality.concat(parts)
     if modality.name == "tabular":
         augmented = augmented.astype(real.dtypes.to_dict())
     after = _counts(_labels(modality, augmented, run.target))
@@ -375,7 +406,9 @@ def _stream(run: _Run, path: Path, write_batches: Any, *, synthetic_only: bool,
             sensitive: str | Sequence[str] | None, device: str, max_validation_rows: int,
             progress: bool | None) -> AugmentReport:
     """Fit, then draw and write the rows batch by batch; validate a bounded sample."""
-    modality, real, rng, gen = run.modality, run.real, run.rng, run.gen
+    modality, real, rng = run.modality, run.real, run.rng
+    # tables always have a generator: generator=None goes only with classic=, images only
+    gen = cast(BaseGenerator, run.gen)
     dtypes = real.dtypes.to_dict()
     total = run.n_synthetic
     # each condition's share of the validation sample: its first rows, in plan proportions
@@ -463,6 +496,7 @@ def _report(run: _Run, fit_seconds: float, sample_seconds: float, n_synthetic: i
         rows_by_condition=[{"rows": c, "conditions": dict(k)} for c, k in run.plan],
         fidelity=fidelity,
         validation=validation,
+        n_classic=0 if run.classic is None else run.classic.copies * modality.n_records(real),
     )
 
 
@@ -535,6 +569,52 @@ def _file_bytes_per_row(real: pd.DataFrame, suffix: str) -> float:
     if grown == 0:
         return float(size(sample))
     return max(size(sample) - size(half), 0) / grown
+
+
+def _classic(
+    classic: Any,
+    modality: Modality,
+    generator: Any,
+    n: int | None,
+    ratio: float | None,
+    conditions: Mapping[str, Any] | None,
+    balance: bool,
+) -> Any:
+    """``classic=`` checked (a :class:`~synthaug.data.image.classic.ClassicAugment`), and
+    ``generator=None`` allowed only beside it; all before any fitting."""
+    if generator is None:
+        if classic is None:
+            raise InvalidParameterError(
+                "generator=None makes no records; pass a generator, or classic=... for "
+                "classic augmentation only."
+            )
+        if n is not None or ratio is not None or conditions or balance:
+            raise InvalidParameterError(
+                "n, ratio, conditions and balance ask for generated records, but "
+                "generator=None makes none; drop them or pass a generator."
+            )
+    if classic is None:
+        return None
+    if modality.name != "image":
+        raise InvalidParameterError(
+            f"classic= applies an image augmentation pipeline (albumentations), but the data "
+            f"are {modality.name}; drop classic= for {modality.name} data."
+        )
+    from synthaug.data.image.classic import resolve_classic
+
+    return resolve_classic(classic)
+
+
+def _apply_classic(step: Any, real: Any, synthetic: Any, rng: np.random.Generator
+                   ) -> tuple[Any, Any]:
+    """The generated images (transformed when ``step.to_generated``) and the classic copies
+    of the real ones."""
+    from synthaug.data.image.classic import apply_classic
+
+    classic_rng = np.random.default_rng(spawn_seed(rng))
+    if step.to_generated and len(synthetic):
+        synthetic = apply_classic(synthetic, step, classic_rng, copies=1)
+    return synthetic, apply_classic(real, step, classic_rng)
 
 
 def _labels(modality: Modality, data: Any, target: str | None) -> np.ndarray | None:
@@ -705,8 +785,10 @@ def _validate(
                      context=context)
 
 
-def _generator_info(gen: BaseGenerator) -> dict[str, Any]:
+def _generator_info(gen: BaseGenerator | None) -> dict[str, Any]:
     """Which generator made the rows, for validators that retrain it (``privacy.mia_shadow``)."""
+    if gen is None:
+        return {"name": None, "params": {}}
     return {"name": gen.name, "params": gen.get_params(deep=False)}
 
 
