@@ -38,7 +38,7 @@ import numpy as np
 from synthaug import registry
 from synthaug._version import __version__
 from synthaug.data.modality import LABEL
-from synthaug.exceptions import InvalidParameterError, ValidationFailedError
+from synthaug.exceptions import InvalidDataError, InvalidParameterError, ValidationFailedError
 from synthaug.generators.base import BaseGenerator
 from synthaug.jobs.engines import Engine, get_engine
 from synthaug.jobs.model import ModelSource, fitted_model, resolve_model
@@ -169,8 +169,10 @@ def _check_classes(job: LoadedJob, source: ModelSource, column: str) -> None:
         for where, conditions in asks:
             try:
                 model.sample(0, conditions=conditions)
-            except InvalidParameterError as exc:
-                raise job.error(where, str(exc)) from None
+            except (InvalidParameterError, InvalidDataError) as exc:
+                hint = (" Name the table's label column in mix.column." if where != "conditions"
+                        and column == LABEL and modality.name == "tabular" else "")
+                raise job.error(where, f"{exc}{hint}") from None
         return
     data = source.data
     if modality.name == "tabular":

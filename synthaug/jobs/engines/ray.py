@@ -12,7 +12,9 @@ Where Ray runs:
 * ``ray.init`` already called in this process: that Ray is used, and left running;
 * else ``engine.address`` or the ``RAY_ADDRESS`` environment variable: that cluster is
   joined (``ray.init(address=...)``) and left when the job ends;
-* else a local instance is started for the job and stopped after it.
+* else a local instance is started for the job and stopped after it.  Nothing but this job
+  needs to reach it, so it listens on the loopback interface only (when this process had not
+  imported Ray yet: Ray fixes that choice when it is imported).
 
 On a cluster, every node needs synthaug (and what the generator needs) installed, and the
 job folder must be shared storage mounted at the same path on the driver and on every node
@@ -26,11 +28,12 @@ gives each actor its own GPU (``CUDA_VISIBLE_DEVICES``), which it uses as ``cuda
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import ray  # imported here so that a missing ray is reported as the 'ray' extra to install
 
 from synthaug.exceptions import DeviceError, InvalidParameterError
 from synthaug.jobs.engines import Done, Engine, ShardFailedError, raise_for_error, register_engine
@@ -38,9 +41,34 @@ from synthaug.jobs.shards import ShardWriter, configure_threads
 
 __all__ = ["RayEngine", "RayShardWriter"]
 
+# ray is imported only when a job uses it (it takes seconds); a missing ray still fails this
+# module's import, so the engines registry says which extra to install
+if importlib.util.find_spec("ray") is None:
+    raise ImportError("No module named 'ray'")
+
 #: calls in flight per actor: one drawing, one queued behind it
 _IN_FLIGHT = 2
 _DEFAULT_WORKERS = 2
+#: read by Ray when it is imported: "0" makes a node advertise (and bind) the loopback address
+_LOOPBACK = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _ray(loopback: bool = False) -> Any:
+    """The ray module; imported for a private local instance with loopback addresses."""
+    if "ray" in sys.modules or not loopback:
+        import ray
+
+        return ray
+    saved = os.environ.get(_LOOPBACK)
+    os.environ[_LOOPBACK] = "0"
+    try:
+        import ray
+    finally:
+        if saved is None:
+            del os.environ[_LOOPBACK]
+        else:
+            os.environ[_LOOPBACK] = saved
+    return ray
 
 
 class RayShardWriter:
@@ -75,6 +103,8 @@ class RayEngine(Engine):
     _kind = "cpu"
 
     def start(self) -> None:
+        private = self.spec.address is None and not os.environ.get("RAY_ADDRESS")
+        ray = _ray(loopback=private)
         if ray.is_initialized():
             return
         # address None: ray.init reads RAY_ADDRESS, else starts a local instance
@@ -84,11 +114,11 @@ class RayEngine(Engine):
 
     def stop(self) -> None:
         if self._started:
-            ray.shutdown()
+            _ray().shutdown()
             self._started = False
 
     def device(self, requested: str) -> str:
-        gpus = float(ray.cluster_resources().get("GPU", 0))
+        gpus = float(_ray().cluster_resources().get("GPU", 0))
         if requested == "auto":
             self._kind = "cuda" if gpus > 0 else "cpu"
         elif requested.startswith("cuda"):
@@ -116,6 +146,7 @@ class RayEngine(Engine):
             done: Done) -> None:
         if not tasks:
             return
+        ray = _ray()
         n = self.workers(len(tasks))
         threads, gpus = self.spec.threads, self._gpus()
         cpus = float(ray.cluster_resources().get("CPU", 0))
