@@ -283,7 +283,7 @@ def _manifest(p: _Prepared, status: str, finished: Mapping[int, Mapping[str, Any
     return {
         "status": status, "description": spec.description, "source": p.job.source,
         "spec_hash": p.store.fingerprint, "spec": spec.model_dump(mode="json"),
-        "identity": p.identity, "modality": p.source.modality.name, "format": p.fmt,
+        "identity": p.identity, "modality": p.source.modality.name, "shard_format": p.fmt,
         "records": spec.records, "shard_size": p.shard_size, "n_shards": len(p.shards),
         "seed": spec.seed, "seed_derivation": SEED_DERIVATION, "classes": totals,
         "model": {"generator": p.source.name, "path": model_path},
@@ -401,8 +401,8 @@ def _run_locked(p: _Prepared, started: float, per_record: float, probe: int,
     written = sum(finished[s.index]["records"] for s in remaining)
     run_info.update(finished=_now(), seconds=round(seconds, 3), shards_written=len(remaining),
                     records_per_second=round(written / seconds, 1) if seconds else None)
-    manifest = _manifest(p, status, finished, validation=validation, run=run_info)
-    store.write_manifest(manifest)
+    manifest = store.write_manifest(_manifest(p, status, finished, validation=validation,
+                                              run=run_info))
     store.finish()
     return JobResult(store.out, status, spec.records, len(p.shards), len(remaining), seconds,
                      manifest, report)

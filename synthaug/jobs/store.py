@@ -336,12 +336,14 @@ class JobStore:
         write_json(self.work / RECORDS / _record_name(str(record["name"])),
                    dict(record, fingerprint=self.fingerprint), indent=1)
 
-    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
-        """Write ``manifest.json``, stamped with the format, hash, device and versions."""
-        write_json(self.work / MANIFEST, dict(
-            manifest, format=JOB_MANIFEST_FORMAT, fingerprint=self.fingerprint,
-            device=self.device, versions=self.versions,
-            **({"replaces": self.replaces} if self.replaces else {})))
+    def write_manifest(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Write ``manifest.json``, stamped with the format, hash, device and versions;
+        return what was written."""
+        stamped = {"format": JOB_MANIFEST_FORMAT, "fingerprint": self.fingerprint,
+                   "device": self.device, "versions": self.versions, **manifest,
+                   **({"replaces": self.replaces} if self.replaces else {})}
+        write_json(self.work / MANIFEST, stamped)
+        return dict(json.loads((self.work / MANIFEST).read_text(encoding="utf-8")))
 
     # -- finishing -----------------------------------------------------------------------------
     def finish(self) -> None:
