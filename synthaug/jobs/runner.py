@@ -222,6 +222,7 @@ def _prepare(job: LoadedJob) -> _Prepared:
     engine.start()
     try:
         device = engine.device(spec.model.device)
+        engine.check(len(shards))
         store = JobStore(out, fingerprint=_hash(identity), device=device, versions=versions())
         store.open(replace=spec.output.replace)
     except BaseException:

@@ -80,6 +80,10 @@ class Engine(ABC):
     def workers(self, n_tasks: int) -> int:
         """How many workers run ``n_tasks`` shards."""
 
+    def check(self, n_tasks: int) -> None:  # noqa: B027 (most engines can always run)
+        """Refuse, before any work, what this engine cannot run (called after :meth:`device`).
+        """
+
     @abstractmethod
     def run(self, context: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]],
             done: Done) -> None:

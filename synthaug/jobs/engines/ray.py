@@ -142,6 +142,20 @@ class RayEngine(Engine):
     def describe(self, n_tasks: int) -> dict[str, Any]:
         return {**super().describe(n_tasks), "gpus_per_worker": self._gpus()}
 
+    def check(self, n_tasks: int) -> None:
+        # actors that cannot be placed would wait forever; say so before any work
+        n, threads, gpus = self.workers(n_tasks), self.spec.threads, self._gpus()
+        resources = _ray().cluster_resources()
+        cpus, have_gpus = float(resources.get("CPU", 0)), float(resources.get("GPU", 0))
+        if n * threads > cpus:
+            raise InvalidParameterError(
+                f"engine.workers = {n} x engine.threads = {threads} needs {n * threads} CPUs, "
+                f"but the Ray cluster has {cpus:g}. Lower engine.workers or engine.threads.")
+        if n * gpus > have_gpus:
+            raise InvalidParameterError(
+                f"engine.workers = {n} x engine.gpus = {gpus:g} needs {n * gpus:g} GPUs, but "
+                f"the Ray cluster has {have_gpus:g}. Lower engine.workers or engine.gpus.")
+
     def run(self, context: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]],
             done: Done) -> None:
         if not tasks:
@@ -149,12 +163,6 @@ class RayEngine(Engine):
         ray = _ray()
         n = self.workers(len(tasks))
         threads, gpus = self.spec.threads, self._gpus()
-        cpus = float(ray.cluster_resources().get("CPU", 0))
-        if n * threads > cpus:
-            # actors that cannot be placed would wait forever; say so before any work
-            raise InvalidParameterError(
-                f"engine.workers = {n} x engine.threads = {threads} needs {n * threads} CPUs, "
-                f"but the Ray cluster has {cpus:g}. Lower engine.workers or engine.threads.")
         writer = ray.remote(num_cpus=threads, num_gpus=gpus)(RayShardWriter)
         device = "cuda" if self._kind == "cuda" else "cpu"
         actors: list[Any] = [writer.remote(dict(context), device, threads) for _ in range(n)]
