@@ -232,21 +232,31 @@ def _prepare(job: LoadedJob) -> _Prepared:
                      device, identity, store)
 
 
-def _bytes_per_record(p: _Prepared) -> tuple[float, int]:
-    """Step 2: bytes per record of a few probe records written in the job's format."""
+def _bytes_per_record(p: _Prepared) -> tuple[float, int, float | None]:
+    """Step 2: bytes per record of a few probe records written in the job's format, and the
+    seconds per record of drawing them (``None`` before a fitted model exists)."""
     modality, model = p.source.modality, p.source.model
     k = min(p.shard_size, _PROBE.get(modality.name, 1_000), p.job.spec.records)
+    per_draw = None
     if model is not None:
-        task = {"seed": derive_seed(p.job.spec.seed, "probe"), "counts": [[None, k]]}
-        data = draw_records(model, modality, task, p.job.spec.conditions, p.column)
+        started = time.perf_counter()
+        data = _probe_draw(p, model, k)
+        per_draw = (time.perf_counter() - started) / max(k, 1)
     else:
         k = min(k, modality.n_records(p.source.data))
         data = modality.take(p.source.data, np.arange(k))
     with tempfile.TemporaryDirectory(prefix="synthaug-probe-") as folder:
         target = Path(folder) / f"probe{p.suffix}"
+        started = time.perf_counter()
         modality.write(data, target)
+        per_write = (time.perf_counter() - started) / max(k, 1)
         _, size = checksum(target)
-    return size / max(k, 1), k
+    return size / max(k, 1), k, None if per_draw is None else per_draw + per_write
+
+
+def _probe_draw(p: _Prepared, model: BaseGenerator, k: int) -> Any:
+    task = {"seed": derive_seed(p.job.spec.seed, "probe"), "counts": [[None, k]]}
+    return draw_records(model, p.source.modality, task, p.job.spec.conditions, p.column)
 
 
 def _check_disk(p: _Prepared, remaining: int, per_record: float, probe: int) -> dict[str, Any]:
@@ -341,11 +351,11 @@ def run(spec: JobSpec | Mapping[str, Any] | str | Path, *, replace: bool | None 
     p = _prepare(job)
     store = p.store
     try:
-        per_record, probe = _bytes_per_record(p)
+        per_record, probe, per_draw = _bytes_per_record(p)
         created = not store.work.exists()
         store.lock()
         try:
-            return _run_locked(p, started, per_record, probe, progress)
+            return _run_locked(p, started, (per_record, probe, per_draw), progress)
         except BaseException:
             if created:
                 with contextlib.suppress(OSError):  # an empty folder this call made
@@ -358,22 +368,31 @@ def run(spec: JobSpec | Mapping[str, Any] | str | Path, *, replace: bool | None 
         p.engine.stop()
 
 
-def _run_locked(p: _Prepared, started: float, per_record: float, probe: int,
+def _run_locked(p: _Prepared, started: float, probe: tuple[float, int, float | None],
                 progress: bool | None) -> JobResult:
     spec, store, modality = p.job.spec, p.store, p.source.modality
+    per_record, probe_records, per_draw = probe
     store.sweep(p.shards)
     finished = store.finished(p.shards)
     remaining = [s for s in p.shards if s.index not in finished]
-    disk = _check_disk(p, sum(s.records for s in remaining), per_record, probe)
+    missing = sum(s.records for s in remaining)
+    disk = _check_disk(p, missing, per_record, probe_records)
     previous = store.previous or {}
-    run_info: dict[str, Any] = {"started": _now(), "engine": p.engine.describe(len(remaining)),
-                                "disk": disk}
+    run_info: dict[str, Any] = {"started": _now(), "disk": disk}
     store.write_manifest(_manifest(p, "running", finished, run=run_info))
     if p.source.folder is None:
         model = fitted_model(p.source, p.job, store.model, device=p.device, progress=progress)
         _check_classes(p.job, p.source, p.column)  # the fitted model now answers for itself
+        k = min(p.shard_size, 2_000, spec.records)
+        begun = time.perf_counter()
+        _probe_draw(p, model, k)
+        per_draw = (time.perf_counter() - begun) / k
     else:
         model = cast(BaseGenerator, p.source.model)
+    if per_draw is not None:
+        p.engine.estimate_s = per_draw * missing
+        run_info["estimated_seconds_one_worker"] = round(p.engine.estimate_s, 1)
+    run_info["engine"] = p.engine.describe(len(remaining))
     context = {
         "model": str(p.source.folder), "generator": p.source.name,
         "generator_class": class_path(registry.generators.get(p.source.name)),
@@ -394,13 +413,19 @@ def _run_locked(p: _Prepared, started: float, per_record: float, probe: int,
             store.write_record(record)
             finished[int(record["index"])] = record
             bar.update(int(record["records"]))
+            timing.setdefault("first_shard_seconds", round(time.perf_counter() - begun, 3))
 
+        timing: dict[str, float] = {}
+        begun = time.perf_counter()
         p.engine.run(context, [s.task() for s in remaining], done)
+        # worker start-up is in the time to the first shard; the rest is the steady rate
+        timing["engine_seconds"] = round(time.perf_counter() - begun, 3)
     validation, report = _validate(p, previous, finished, model)
     status = "failed" if report is not None and not report.gate else "complete"
     seconds = time.perf_counter() - started
     written = sum(finished[s.index]["records"] for s in remaining)
     run_info.update(finished=_now(), seconds=round(seconds, 3), shards_written=len(remaining),
+                    records_written=written, **timing,
                     records_per_second=round(written / seconds, 1) if seconds else None)
     manifest = store.write_manifest(_manifest(p, status, finished, validation=validation,
                                               run=run_info))
@@ -444,7 +469,9 @@ def check(spec: JobSpec | Mapping[str, Any] | str | Path, *, replace: bool | Non
                                     "output": {"replace": replace}})
     p = _prepare(job)
     try:
-        per_record, _ = _bytes_per_record(p)
+        per_record, _, per_draw = _bytes_per_record(p)
+        if per_draw is not None:
+            p.engine.estimate_s = per_draw * job.spec.records
         store = p.store
         action = ("replace" if store.replaces else
                   "resume" if store.previous is not None else "new")

@@ -65,6 +65,9 @@ class Engine(ABC):
 
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
+        #: seconds the missing shards would take in one worker, estimated by the runner from a
+        #: timed probe before :meth:`run` (``None`` when unknown); engines may size pools by it
+        self.estimate_s: float | None = None
 
     def start(self) -> None:  # noqa: B027 (most engines need no connection)
         """Connect to what runs the workers (before the device is resolved)."""

@@ -8,11 +8,14 @@ with the job's process (``PR_SET_PDEATHSIG`` on Linux), so a killed job leaves n
 writing behind it.  One worker runs in the job's own process (no start-up cost), with the
 thread limits restored afterwards.
 
-How many workers by default: one per CPU core this process may use (``os.sched_getaffinity``),
-or one per GPU when the job draws on CUDA (each its own ``cuda:i``).  Measured on the 2-core
-development machine (``benchmarks/jobs.py``, RESULTS.md): two worker processes wrote 1.6-1.9x
-the rows/s of one (copula and GAN, 1M rows), so more processes win on the CPU; a process per
-core and no more, because a worker already fills a core.  Scripts that call
+How many workers by default: on the CPU, one per core this process may use
+(``os.sched_getaffinity``) when the job would take at least a minute in one process (the
+runner times a probe draw), else one in the job's own process; one per GPU when the job draws
+on CUDA (each its own ``cuda:i``).  Measured on the 2-core development machine under the load
+of five other engineers (``benchmarks/jobs.py``, RESULTS.md): two worker processes drew
+{STEADY} the rows/s of one once started, but starting them (spawn, importing torch and
+synthaug) took {STARTUP}, so a second process pays off only for jobs of about a minute or more.
+Scripts that call
 :func:`synthaug.jobs.run` with several workers need the usual ``if __name__ == "__main__":``
 guard, as for any ``spawn`` start.
 """
@@ -35,9 +38,12 @@ from synthaug.jobs.engines import Done, Engine, ShardFailedError, raise_for_erro
 from synthaug.jobs.shards import ShardWriter, configure_threads
 from synthaug.utils.device import resolve_device
 
-__all__ = ["LocalEngine", "default_workers"]
+__all__ = ["WORTH_A_POOL_S", "LocalEngine", "default_workers"]
 
 _POLL_S = 0.5
+#: a job estimated to take less than this in one process stays in the job's process: starting
+#: a worker process cost 10-26 s on the 2-core development machine (module docstring)
+WORTH_A_POOL_S = 60.0
 
 
 def default_workers(device: str) -> int:
@@ -97,7 +103,12 @@ class LocalEngine(Engine):
 
     def workers(self, n_tasks: int) -> int:
         kind = getattr(self, "_device", torch.device("cpu")).type
-        wanted = self.spec.workers if self.spec.workers is not None else default_workers(kind)
+        if self.spec.workers is not None:
+            wanted = self.spec.workers
+        elif kind == "cpu" and self.estimate_s is not None and self.estimate_s < WORTH_A_POOL_S:
+            wanted = 1  # start-up would cost more than a second process saves
+        else:
+            wanted = default_workers(kind)
         return max(1, min(wanted, n_tasks))
 
     def run(self, context: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]],
