@@ -188,7 +188,7 @@ def one_job(model: Path, records: int, engine: str, workers: int, device: str,
         manifest = json.loads((folder / "manifest.json").read_text())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    run_info = manifest["run"]
+    run_info = manifest["runs"][-1]
     shard = manifest["shard_size"]
     steady_s = run_info["engine_seconds"] - run_info["first_shard_seconds"]
     steady = (records - shard) / steady_s if steady_s > 0 and records > shard else float("nan")

@@ -87,7 +87,7 @@ def test_ray_writes_the_local_bytes_with_one_and_two_actors(ray_local: Any, mode
         out = tmp_path / f"ray-{workers}"
         result = run(job(model, out, mix=MIX, engine={"name": "ray", "workers": workers}))
         assert result.ok
-        assert result.manifest["run"]["engine"] == {"name": "ray", "workers": workers,
+        assert result.last_run["engine"] == {"name": "ray", "workers": workers,
                                                     "threads": 1, "gpus_per_worker": 0.0}
         assert shard_digests(out) == shard_digests(local)
     # a job begun on one engine is finished by the other

@@ -103,7 +103,7 @@ def test_the_same_job_gives_the_same_bytes_with_two_worker_processes(
         model: Path, tmp_path: Path, reference: dict[str, str]) -> None:
     out = tmp_path / "out"
     result = run(job(model, out, mix=MIX, engine={"workers": 2}))
-    assert result.manifest["run"]["engine"]["workers"] == 2
+    assert result.last_run["engine"]["workers"] == 2
     assert shard_digests(out) == reference
 
 

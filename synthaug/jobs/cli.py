@@ -47,7 +47,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                  progress=args.progress)
     if result.report is not None:
         print(result.report)
-    rate = result.manifest.get("run", {}).get("records_per_second")
+    rate = result.last_run.get("records_per_second")
     print(f"job {result.status}: {result.records:,} records in {result.shards} shards at "
           f"{result.path} ({result.written} shard(s) written now"
           + (f", {rate:,.0f} records/s" if rate and result.written else "") + ")")

@@ -102,6 +102,12 @@ class JobResult:
     report: SuiteReport | None
 
     @property
+    def last_run(self) -> dict[str, Any]:
+        """This call's entry of the manifest's ``runs`` (timings, engine, disk estimate)."""
+        runs = self.manifest.get("runs") or [{}]
+        return dict(runs[-1])
+
+    @property
     def ok(self) -> bool:
         """Whether the job is complete and passed its gate (or has none)."""
         return self.status == "complete"
@@ -378,8 +384,10 @@ def _run_locked(p: _Prepared, started: float, probe: tuple[float, int, float | N
     missing = sum(s.records for s in remaining)
     disk = _check_disk(p, missing, per_record, probe_records)
     previous = store.previous or {}
+    # every attempt is listed, a killed one with what it got to write before it died
+    history = [r for r in previous.get("runs") or [] if isinstance(r, Mapping)]
     run_info: dict[str, Any] = {"started": _now(), "disk": disk}
-    store.write_manifest(_manifest(p, "running", finished, run=run_info))
+    store.write_manifest(_manifest(p, "running", finished, runs=[*history, run_info]))
     if p.source.folder is None:
         model = fitted_model(p.source, p.job, store.model, device=p.device, progress=progress)
         _check_classes(p.job, p.source, p.column)  # the fitted model now answers for itself
@@ -413,13 +421,14 @@ def _run_locked(p: _Prepared, started: float, probe: tuple[float, int, float | N
             store.write_record(record)
             finished[int(record["index"])] = record
             bar.update(int(record["records"]))
-            timing.setdefault("first_shard_seconds", round(time.perf_counter() - begun, 3))
+            timing.setdefault("first_shard_seconds",
+                              round(time.perf_counter() - engine_began, 3))
 
         timing: dict[str, float] = {}
-        begun = time.perf_counter()
+        engine_began = time.perf_counter()
         p.engine.run(context, [s.task() for s in remaining], done)
         # worker start-up is in the time to the first shard; the rest is the steady rate
-        timing["engine_seconds"] = round(time.perf_counter() - begun, 3)
+        timing["engine_seconds"] = round(time.perf_counter() - engine_began, 3)
     validation, report = _validate(p, previous, finished, model)
     status = "failed" if report is not None and not report.gate else "complete"
     seconds = time.perf_counter() - started
@@ -428,7 +437,7 @@ def _run_locked(p: _Prepared, started: float, probe: tuple[float, int, float | N
                     records_written=written, **timing,
                     records_per_second=round(written / seconds, 1) if seconds else None)
     manifest = store.write_manifest(_manifest(p, status, finished, validation=validation,
-                                              run=run_info))
+                                              runs=[*history, run_info]))
     store.finish()
     return JobResult(store.out, status, spec.records, len(p.shards), len(remaining), seconds,
                      manifest, report)
