@@ -11,7 +11,7 @@ OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import torch, pandas; print('torch', torch.__version__, 'pandas', pandas.__version__)"
 timeout "${GPU_TEST_S:-150}" python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py \
-  tests/test_validators.py -k "gpu or cuda or GPU" 2>&1 | tee "$OUT/pytest_gpu.log"
+  tests/validators -k "gpu or cuda or GPU" 2>&1 | tee "$OUT/pytest_gpu.log"
 # Issue 3's GPU goal: the GAN to SDV CTGAN's 300-epoch quality, side by side (CTGAN alone is
 # about 5 minutes at 0.94 s per epoch on an H100).
 timeout "${GPU_TTQ_S:-420}" python3 benchmarks/time_to_quality.py --device cuda --threads 16 \

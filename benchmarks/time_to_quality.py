@@ -12,7 +12,7 @@ in one process on one device:
 
 A checkpoint is not a lucky snapshot a user could not reproduce: the GAN and VAE have no
 schedule tied to ``epochs``, so ``epochs=e`` with the same seed trains exactly the checkpoint's
-model (tests/test_deep_tabular.py checks this).  The SDV model is also fitted at
+model (tests/generators/tabular/test_torch_base.py checks this).  The SDV model is also fitted at
 ``--short-epochs`` so that (long - short) / (epochs difference) gives its time per epoch
 without fixed costs; synthaug's per-epoch time comes from the checkpoints' timestamps.
 

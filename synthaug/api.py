@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
+import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,15 +24,20 @@ from synthaug.data.tabular import label_column_name
 from synthaug.data.tabular.prepare import has_comparable_columns
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator, get_generator, list_generators
+from synthaug.utils.files import check_output_file
+from synthaug.utils.memory import available_memory_bytes, container_nbytes, format_bytes
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.random import RandomState, check_random_state, spawn_seed
+from synthaug.utils.validation import check_bool, check_int
 from synthaug.validators.report import SuiteReport
 from synthaug.validators.suite import Suite
 
-__all__ = ["AugmentReport", "augment"]
+__all__ = ["AugmentReport", "augment", "augment_to_file"]
 
 #: a balance target with more distinct values than this is taken for a continuous column
 MAX_BALANCE_CLASSES = 100
+#: most synthetic rows augment_to_file() runs the validation suite on
+MAX_VALIDATION_ROWS = 50_000
 
 
 @dataclass
@@ -155,6 +165,13 @@ def augment(
         Real records first, then the synthetic ones.
     report : AugmentReport
 
+    Raises
+    ------
+    InvalidParameterError
+        Before any fitting, when the result could not be held in memory (the message gives
+        the estimated size and what is available): :func:`augment_to_file` writes any number
+        of records in flat memory.
+
     Examples
     --------
     >>> import pandas as pd
@@ -165,6 +182,138 @@ def augment(
     >>> out["y"].value_counts().to_dict()
     {'a': 4, 'b': 4}
     """
+    run = _start(data, y, target=target, generator=generator, n=n, ratio=ratio,
+                 conditions=conditions, balance=balance, random_state=random_state,
+                 device=device, generator_params=generator_params, suite=suite,
+                 holdout=holdout)
+    _check_fits_in_memory(run)
+    augmented, report = _augment_in_memory(run, sensitive=sensitive, device=device,
+                                           progress=progress)
+    return run.modality.restore(augmented, data, y), report
+
+
+def augment_to_file(
+    data: Any,
+    path: str | os.PathLike[str],
+    y: Any = None,
+    *,
+    target: str | None = None,
+    generator: str | BaseGenerator = "auto",
+    n: int | None = None,
+    ratio: float | None = None,
+    conditions: Mapping[str, Any] | None = None,
+    balance: bool = False,
+    synthetic_only: bool = False,
+    random_state: RandomState = None,
+    device: str = "auto",
+    generator_params: Mapping[str, Any] | None = None,
+    suite: str | os.PathLike[str] | Suite | None = "default",
+    holdout: Any = None,
+    sensitive: str | Sequence[str] | None = None,
+    max_validation_rows: int = MAX_VALIDATION_ROWS,
+    progress: bool | None = None,
+) -> AugmentReport:
+    """Like :func:`augment`, but write the result to ``path``, streaming: flat memory for any ``n``.
+
+    A table is written batch by batch as it is drawn (Parquet row groups, or rows appended to
+    the CSV), inside a temporary file renamed into place when complete, with a progress bar of
+    rows; memory holds one batch whatever ``n`` is, and the rows are those :func:`augment`
+    gives with the same arguments.  The suite validates a sample of at most
+    ``max_validation_rows`` synthetic rows (the first rows of each condition: rows are drawn
+    independently, so they are a random sample).  Images and texts are made in memory (with the
+    same up-front size check as :func:`augment`) and written by their modality.
+
+    Before any fitting, ``path`` is checked (a file name of the modality, a folder that can be
+    written) and the output's size is estimated from the real rows and compared with the free
+    space on its disk.
+
+    Parameters
+    ----------
+    data, y, target, generator, n, ratio, conditions, balance, random_state, device,
+    generator_params, suite, holdout, sensitive, progress
+        As for :func:`augment`.
+    path : str or path-like
+        Where to write: ``.parquet`` or ``.csv`` for tables; what the modality writes
+        otherwise (a folder or ``.npz`` for images, ``.jsonl`` for texts).
+    synthetic_only : bool, default=False
+        Write only the synthetic records (for example to validate them).
+    max_validation_rows : int, default=50_000
+        Most synthetic rows the suite is run on.
+
+    Returns
+    -------
+    AugmentReport
+
+    Raises
+    ------
+    UnsafeOutputError, InvalidParameterError
+        When ``path`` cannot be written, or the output would not fit on its disk.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+    ...                    "y": ["a", "a", "a", "a", "b", "b"]})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "more.parquet"
+    >>> from synthaug import augment_to_file
+    >>> report = augment_to_file(df, out, target="y", balance=True, random_state=0)
+    >>> pd.read_parquet(out)["y"].value_counts().to_dict()
+    {'a': 4, 'b': 4}
+    """
+    check_int(max_validation_rows, "max_validation_rows", 1)
+    check_bool(synthetic_only, "synthetic_only")
+    run = _start(data, y, target=target, generator=generator, n=n, ratio=ratio,
+                 conditions=conditions, balance=balance, random_state=random_state,
+                 device=device, generator_params=generator_params, suite=suite,
+                 holdout=holdout)
+    target_path = check_output_file(path, what="the output") if Path(path).suffix else Path(path)
+    write_batches = getattr(run.modality, "write_batches", None)
+    if write_batches is None:  # images and texts: made in memory, written by their modality
+        _check_fits_in_memory(run)
+        augmented, report = _augment_in_memory(run, sensitive=sensitive, device=device,
+                                               progress=progress)
+        if synthetic_only:
+            augmented = run.modality.take(
+                augmented, np.arange(report.n_real, run.modality.n_records(augmented)))
+        _write(lambda: run.modality.write(augmented, target_path), target_path)
+        return report
+    _check_fits_on_disk(run, target_path, synthetic_only)
+    return _stream(run, target_path, write_batches, synthetic_only=synthetic_only,
+                   sensitive=sensitive, device=device, max_validation_rows=max_validation_rows,
+                   progress=progress)
+
+
+# -- the steps both entry points share ---------------------------------------------------------
+@dataclass
+class _Run:
+    """What every augment call settles before fitting: the inputs checked, the plan, the
+    suite and the generator (unfitted), and the random generator the rows are drawn with."""
+
+    modality: Modality
+    real: Any
+    target: str | None
+    plan: list[tuple[int, dict[str, Any]]]
+    balance: bool
+    checker: Suite | None
+    rng: np.random.Generator
+    gen: BaseGenerator
+    holdout: Any
+
+    @property
+    def label(self) -> str:
+        return self.gen.name or type(self.gen).__name__
+
+    @property
+    def n_synthetic(self) -> int:
+        return sum(count for count, _ in self.plan)
+
+
+def _start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenerator,
+           n: int | None, ratio: float | None, conditions: Mapping[str, Any] | None,
+           balance: bool, random_state: RandomState, device: str,
+           generator_params: Mapping[str, Any] | None,
+           suite: str | os.PathLike[str] | Suite | None, holdout: Any) -> _Run:
+    """Check everything that can be checked before fitting, in the order users see errors."""
     modality = detect_modality(data, what="data")
     real = modality.check(data, y, what="data")
     if modality.n_records(real) < 2:
@@ -182,10 +331,15 @@ def augment(
     checker = _suite(suite, modality)
     rng = check_random_state(random_state)
     gen = _make_generator(generator, generator_params, device, spawn_seed(rng), modality.name)
-    label = gen.name or type(gen).__name__
     holdout_data = None if holdout is None else modality.check(holdout, what="holdout")
+    return _Run(modality, real, target, plan, balance, checker, rng, gen, holdout_data)
 
-    with progress_bar(2 + len(plan), f"augment ({label})", progress, unit="step") as bar:
+
+def _augment_in_memory(run: _Run, *, sensitive: str | Sequence[str] | None, device: str,
+                       progress: bool | None) -> tuple[Any, AugmentReport]:
+    modality, real, rng, gen = run.modality, run.real, run.rng, run.gen
+    with progress_bar(2 + len(run.plan), f"augment ({run.label})", progress,
+                      unit="step") as bar:
         bar.set_postfix_str("fitting")
         start = time.perf_counter()
         gen.fit(real)
@@ -194,7 +348,7 @@ def augment(
         bar.set_postfix_str("sampling")
         start = time.perf_counter()
         parts = []
-        for count, conds in plan:
+        for count, conds in run.plan:
             if count > 0:
                 rows = gen.sample(count, conditions=conds or None, random_state=spawn_seed(rng))
                 parts.append(rows if modality.name == "tabular" else modality.check(rows))
@@ -203,30 +357,184 @@ def augment(
         synthetic = (modality.concat(parts) if parts
                      else modality.take(real, np.zeros(0, dtype=np.int64)))
         bar.set_postfix_str("validating")
-        validation = _validate(checker, modality, real, synthetic, holdout_data, target,
+        validation = _validate(run.checker, modality, real, synthetic, run.holdout, run.target,
                                sensitive, {"device": device, "generator": _generator_info(gen)})
         n_synthetic = modality.n_records(synthetic)
-        fidelity = _fidelity(validation, n_synthetic, balance)
+        fidelity = _fidelity(validation, n_synthetic, run.balance)
         bar.update(1)
 
     augmented = modality.concat([real, synthetic])
     if modality.name == "tabular":
         augmented = augmented.astype(real.dtypes.to_dict())
+    after = _counts(_labels(modality, augmented, run.target))
+    return augmented, _report(run, fit_seconds, sample_seconds, n_synthetic, after, fidelity,
+                              validation)
+
+
+def _stream(run: _Run, path: Path, write_batches: Any, *, synthetic_only: bool,
+            sensitive: str | Sequence[str] | None, device: str, max_validation_rows: int,
+            progress: bool | None) -> AugmentReport:
+    """Fit, then draw and write the rows batch by batch; validate a bounded sample."""
+    modality, real, rng, gen = run.modality, run.real, run.rng, run.gen
+    dtypes = real.dtypes.to_dict()
+    total = run.n_synthetic
+    # each condition's share of the validation sample: its first rows, in plan proportions
+    keep = [min(count, math.ceil(max_validation_rows * count / total)) if total else 0
+            for count, _ in run.plan]
+    kept: list[pd.DataFrame] = []
+    after: Counter[str] = Counter()
+    timings = {"fit": 0.0, "sample": 0.0}
+    with progress_bar(total, f"augment ({run.label})", progress, unit="row",
+                      unit_scale=True) as bar:
+        bar.set_postfix_str("fitting")
+        start = time.perf_counter()
+        gen.fit(real)
+        timings["fit"] = time.perf_counter() - start
+        bar.set_postfix_str("writing")
+
+        def rows() -> Iterator[pd.DataFrame]:
+            if not synthetic_only:
+                after.update(_counts(_labels(modality, real, run.target)))
+                yield real
+            for (count, conds), wanted in zip(run.plan, keep, strict=True):
+                if count == 0:
+                    continue
+                # the seeds augment() uses, so both give the same rows
+                batches = gen.sample_batches(count, conditions=conds or None,
+                                             random_state=spawn_seed(rng))
+                while True:
+                    start = time.perf_counter()
+                    batch = next(batches, None)
+                    timings["sample"] += time.perf_counter() - start
+                    if batch is None:
+                        break
+                    batch = batch.astype(dtypes)
+                    if wanted > 0:
+                        kept.append(batch.iloc[:wanted])
+                        wanted -= len(kept[-1])
+                    after.update(_counts(_labels(modality, batch, run.target)))
+                    bar.update(len(batch))
+                    yield batch
+
+        _write(lambda: write_batches(rows(), path, like=real), path)
+        bar.set_postfix_str("validating")
+        sample = (modality.concat(kept) if kept
+                  else modality.take(real, np.zeros(0, dtype=np.int64)))
+        validation = _validate(run.checker, modality, real, sample, run.holdout, run.target,
+                               sensitive, {"device": device, "generator": _generator_info(gen)})
+        fidelity = _fidelity(validation, total, run.balance)
+        if validation is not None and modality.n_records(sample) < total:
+            fidelity.setdefault("notes", []).append(
+                f"validated on {modality.n_records(sample):,} of the {total:,} synthetic rows "
+                "(the first rows of each condition; rows are drawn independently)")
+    counts_after = dict(sorted(after.items(), key=lambda kv: -kv[1])) if after else {}
+    if synthetic_only:  # the counts after augmenting, whether or not the real rows were written
+        counts_after = dict(Counter(counts_after) + Counter(_counts(_labels(
+            modality, real, run.target))))
+        counts_after = dict(sorted(counts_after.items(), key=lambda kv: -kv[1]))
+    return _report(run, timings["fit"], timings["sample"], total, counts_after, fidelity,
+                   validation)
+
+
+def _write(write: Any, path: Path) -> None:
+    try:
+        write()
+    except OSError as exc:
+        raise InvalidParameterError(
+            f"could not write {str(path)!r}: {exc}. Nothing was left there; check that the "
+            "folder can be written to and has room."
+        ) from None
+
+
+def _report(run: _Run, fit_seconds: float, sample_seconds: float, n_synthetic: int,
+            counts_after: dict[str, int], fidelity: dict[str, Any],
+            validation: SuiteReport | None) -> AugmentReport:
+    modality, real, target = run.modality, run.real, run.target
     label_key = target if modality.name == "tabular" else LABEL
-    report = AugmentReport(
-        generator=label,
+    return AugmentReport(
+        generator=run.label,
         n_real=modality.n_records(real),
         n_synthetic=n_synthetic,
         fit_seconds=round(fit_seconds, 4),
         sample_seconds=round(sample_seconds, 4),
         target=label_key if _labels(modality, real, target) is not None else None,
         class_counts_before=_counts(_labels(modality, real, target)),
-        class_counts_after=_counts(_labels(modality, augmented, target)),
-        rows_by_condition=[{"rows": c, "conditions": dict(k)} for c, k in plan],
+        class_counts_after=counts_after,
+        rows_by_condition=[{"rows": c, "conditions": dict(k)} for c, k in run.plan],
         fidelity=fidelity,
         validation=validation,
     )
-    return modality.restore(augmented, data, y), report
+
+
+#: copies of the output that augment() holds at its peak: the synthetic parts, their join, and
+#: the join with the real records (the dtype restoration of a table makes one more)
+_MEMORY_COPIES = 3
+
+
+def _per_record_bytes(run: _Run) -> float:
+    modality, real = run.modality, run.real
+    n_real = modality.n_records(real)
+    sample = modality.take(real, np.arange(min(n_real, 10_000)))
+    return container_nbytes(sample) / max(modality.n_records(sample), 1)
+
+
+def _check_fits_in_memory(run: _Run) -> None:
+    """Refuse, before fitting, an output that cannot be held in memory (augment() returns it)."""
+    available = available_memory_bytes()
+    if available is None:
+        return
+    n_total = run.modality.n_records(run.real) + run.n_synthetic
+    need = _per_record_bytes(run) * n_total * _MEMORY_COPIES
+    if need <= available:
+        return
+    record = run.modality.record
+    raise InvalidParameterError(
+        f"augment() would hold {n_total:,} {record}s in memory, about {format_bytes(need)} "
+        f"while joining them ({_MEMORY_COPIES} copies of {format_bytes(need / _MEMORY_COPIES)}"
+        f"), but only {format_bytes(available)} is available. Write them to a file instead, "
+        "which streams in bounded batches: synthaug.augment_to_file(data, "
+        "'augmented.parquet', ...) or `synthaug augment DATA --out augmented.parquet`; or draw "
+        "them batch by batch from a fitted generator with gen.sample_batches(n). Otherwise "
+        "ask for fewer rows."
+    )
+
+
+def _check_fits_on_disk(run: _Run, path: Path, synthetic_only: bool) -> None:
+    """Refuse, before fitting, a file that will not fit in the free space of its disk."""
+    modality, real = run.modality, run.real
+    n_rows = run.n_synthetic + (0 if synthetic_only else modality.n_records(real))
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("."))
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    need = _file_bytes_per_row(real, path.suffix.lower()) * n_rows
+    if need > free:
+        raise InvalidParameterError(
+            f"{str(path)!r} would take about {format_bytes(need)} ({n_rows:,} rows, estimated "
+            f"from the real rows in this format), but {str(folder)!r} has "
+            f"{format_bytes(free)} free. Free some space, write elsewhere, or ask for fewer "
+            "rows."
+        )
+
+
+def _file_bytes_per_row(real: pd.DataFrame, suffix: str) -> float:
+    """Bytes a row takes in a file of ``suffix``: the growth from half to all of a sample of
+    the real rows written to memory (the file's fixed overhead drops out)."""
+    sample = real.iloc[: min(len(real), 2_000)]
+    half = sample.iloc[: len(sample) // 2]
+
+    def size(frame: pd.DataFrame) -> int:
+        if suffix == ".parquet":
+            buffer = io.BytesIO()
+            frame.to_parquet(buffer, index=False)
+            return buffer.tell()
+        return len(frame.to_csv(index=False).encode("utf-8"))
+
+    grown = len(sample) - len(half)
+    if grown == 0:
+        return float(size(sample))
+    return max(size(sample) - size(half), 0) / grown
 
 
 def _labels(modality: Modality, data: Any, target: str | None) -> np.ndarray | None:

@@ -10,8 +10,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from synthaug import registry
 from synthaug._version import __version__
 from synthaug.data.modality import Modality
@@ -19,6 +17,7 @@ from synthaug.data.sources import read_source, source_modality
 from synthaug.exceptions import InvalidParameterError, SynthaugError
 from synthaug.jobs.cli import add_generate_parser
 from synthaug.recipes.cli import add_recipe_parser
+from synthaug.utils.console import echo, run_command
 from synthaug.utils.files import atomic_file, check_distinct_outputs, check_output_file
 from synthaug.validators.cli import add_validate_parser
 
@@ -44,23 +43,6 @@ def _check_outputs(args: argparse.Namespace, modality: Modality) -> None:
     check_distinct_outputs([("--out", args.out), ("--report", args.report)])
 
 
-def _write_outputs(modality: Modality, data: Any, path: str, report_json: str | None,
-                   report_path: str | None) -> None:
-    """Write the data (and the report): both complete, or (nearly always) neither."""
-    try:
-        with ExitStack() as stack:
-            report_tmp = (stack.enter_context(atomic_file(Path(report_path), what="--report"))
-                          if report_path and report_json is not None else None)
-            if report_tmp is not None:
-                report_tmp.write_text(report_json or "")
-            modality.write(data, path)  # atomic on its own; the report is renamed right after
-    except OSError as exc:
-        raise InvalidParameterError(
-            f"could not write {path!r}{f' and {report_path!r}' if report_path else ''}: {exc}. "
-            "Check that the folder can be created and written to."
-        ) from None
-
-
 def _parse_conditions(items: Sequence[str] | None) -> dict[str, Any] | None:
     if not items:
         return None
@@ -81,44 +63,57 @@ def _cmd_list(args: argparse.Namespace) -> int:
         doc = (getattr(obj, "__doc__", None) or "").strip()
         return doc.splitlines()[0] if doc else ""
 
-    print("generators:")
+    echo("generators:")
     for name in registry.generators.names():
         gen = registry.generators.get(name)
-        print(f"  {name:24s} [{gen.modality}] {first_line(gen)}")
-    print("validators:")
+        echo(f"  {name:24s} [{gen.modality}] {first_line(gen)}")
+    echo("validators:")
     for name in registry.validators.names():
         val = registry.validators.get(name)
-        print(f"  {name:24s} [{', '.join(sorted(val.modalities))}] {first_line(val)}")
+        echo(f"  {name:24s} [{', '.join(sorted(val.modalities))}] {first_line(val)}")
     missing = registry.generators.unavailable() | registry.validators.unavailable()
     for module, why in sorted(missing.items()):
-        print(f"not available: {module} ({why})")
+        echo(f"not available: {module} ({why})")
     return 0
 
 
 def _cmd_augment(args: argparse.Namespace) -> int:
-    from synthaug.api import augment
+    from synthaug.api import augment_to_file
 
     modality = source_modality(args.input, text_column=args.text_column)
     _check_outputs(args, modality)  # before any work
     _, data = read_source(args.input, text_column=args.text_column,
                           label_column=args.target if modality.name == "text" else None)
-    out, report = augment(
-        data,
-        target=args.target if modality.name == "tabular" else None,
-        generator=args.generator,
-        n=args.n,
-        ratio=args.ratio,
-        conditions=_parse_conditions(args.condition),
-        balance=args.balance,
-        random_state=args.seed,
-        device=args.device,
-        progress=None if args.progress is None else args.progress,
-    )
-    if args.synthetic_only:
-        out = modality.take(out, np.arange(report.n_real, modality.n_records(out)))
-    _write_outputs(modality, out, args.out, report.to_json(indent=2), args.report)
-    print(report)
-    print(f"wrote {modality.n_records(out)} {modality.record}s to {args.out}")
+    with ExitStack() as stack:
+        # the report's temporary file first, renamed right after the data: both, or neither
+        report_tmp = (stack.enter_context(atomic_file(Path(args.report), what="--report"))
+                      if args.report else None)
+        # streamed to the file in bounded batches (a table), so any --n runs in flat memory
+        report = augment_to_file(
+            data,
+            args.out,
+            target=args.target if modality.name == "tabular" else None,
+            generator=args.generator,
+            n=args.n,
+            ratio=args.ratio,
+            conditions=_parse_conditions(args.condition),
+            balance=args.balance,
+            synthetic_only=args.synthetic_only,
+            random_state=args.seed,
+            device=args.device,
+            progress=None if args.progress is None else args.progress,
+        )
+        if report_tmp is not None:
+            try:
+                report_tmp.write_text(report.to_json(indent=2))
+            except OSError as exc:
+                raise InvalidParameterError(
+                    f"could not write --report {args.report!r}: {exc}. Check that the folder "
+                    "can be written to."
+                ) from None
+    written = report.n_synthetic + (0 if args.synthetic_only else report.n_real)
+    echo(report)
+    echo(f"wrote {written} {modality.record}s to {args.out}")
     return 0
 
 
@@ -168,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        # a reader that leaves early (`synthaug list | head`) ends the output quietly
+        return run_command(lambda: int(args.func(args)))
     except SynthaugError as exc:
         print(f"synthaug: error: {exc}", file=sys.stderr)
         return 2

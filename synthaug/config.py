@@ -24,7 +24,8 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, cast
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -223,15 +224,55 @@ def _problems(exc: ValidationError, model: type[_Spec]) -> list[tuple[str, str]]
 
 
 def _allowed_keys(model: type[_Spec], loc: Sequence[int | str]) -> list[str]:
-    """The keys the spec model at ``loc`` accepts (for the did-you-mean of an unknown key)."""
+    """The keys the spec model at ``loc`` accepts (for the did-you-mean of an unknown key).
+
+    ``loc`` walks fields and, inside list, tuple and mapping fields, their items (an index or
+    a key), so ``("checks", 1)`` is the second ``[[checks]]`` entry of a suite.
+
+    Examples
+    --------
+    >>> from synthaug.validators.suite import SuiteSpec
+    >>> "validator" in _allowed_keys(SuiteSpec, ("checks", 0))
+    True
+    """
     current: Any = model
     for part in loc:
-        field = current.model_fields.get(part) if isinstance(part, str) else None
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, _Spec)):
+        if _spec_class(current) is not None and isinstance(part, str):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = field.annotation
+            continue
+        # an item of a container field (tuple[CheckSpec, ...], dict[str, Spec]) or a member of
+        # a union that pydantic names by its class
+        current = _item_spec(current, part)
+        if current is None:
             return []
-        current = annotation
-    return sorted(current.model_fields)
+    spec = _spec_class(current) or _item_spec(current, None)
+    return sorted(spec.model_fields) if spec is not None else []
+
+
+def _spec_class(annotation: Any) -> type[_Spec] | None:
+    """``annotation`` itself when it is a spec model, or the one of an optional/annotated one."""
+    if isinstance(annotation, type) and issubclass(annotation, _Spec):
+        return annotation
+    if get_origin(annotation) in (Annotated, Union, UnionType):
+        found = [s for s in map(_spec_class, get_args(annotation)) if s is not None]
+        return found[0] if len(found) == 1 else None
+    return None
+
+
+def _item_spec(annotation: Any, part: int | str | None) -> type[_Spec] | None:
+    """The spec model held by a container (or union) annotation, for the item ``part``."""
+    if get_origin(annotation) is Annotated:
+        return _item_spec(get_args(annotation)[0], part)
+    found: list[type[_Spec]] = []
+    for arg in get_args(annotation):
+        spec = _spec_class(arg) or _item_spec(arg, part)
+        if spec is not None and (not isinstance(part, str) or part == spec.__name__
+                                 or get_origin(annotation) in (dict, Mapping)):
+            found.append(spec)
+    return found[0] if len(set(found)) == 1 else None
 
 
 def _registry_name(kind: registry.Registry[Any], name: str) -> str:

@@ -23,8 +23,10 @@ __all__ = [
     "NotComputableError",
     "NotFittedError",
     "NotSupportedError",
+    "RunFolderError",
     "SynthaugError",
     "SynthaugWarning",
+    "TrainingDivergedError",
     "UnknownComponentError",
     "UnsafeOutputError",
     "ValidationFailedError",
@@ -112,6 +114,38 @@ class NotSupportedError(SynthaugError, NotImplementedError):
 
 class ValidationFailedError(SynthaugError, RuntimeError):
     """Synthetic data failed the gate of a validation suite."""
+
+
+class TrainingDivergedError(SynthaugError, FloatingPointError):
+    """Training stopped because the monitored loss became NaN or infinite.
+
+    Raised by :func:`synthaug.generators.nn.run_epochs`; the generator is left unfitted and the
+    message says what to try.
+
+    Attributes
+    ----------
+    loss : str
+        Name of the monitored loss.
+    epoch : int
+        0-based index of the epoch whose loss was not finite (as ``epoch_callback`` and
+        :attr:`synthaug.generators.nn.TrainingHistory.best_epoch` count).
+    value : float
+        The loss value (``nan``, ``inf`` or ``-inf``).
+    """
+
+    def __init__(self, message: str, *, loss: str, epoch: int, value: float) -> None:
+        super().__init__(message)
+        self.loss = loss
+        self.epoch = epoch
+        self.value = value
+
+
+class RunFolderError(SynthaugError, OSError):
+    """A run folder cannot be written or read: a full disk, a folder that cannot be made, a
+    damaged ``run.json``.  The message names the path and what to do.
+
+    It is an :class:`OSError` too, so ``except OSError`` around a run keeps working.
+    """
 
 
 class SynthaugWarning(UserWarning):

@@ -1,57 +1,64 @@
-"""Shared fixtures: small real-shaped tables that every generator test can afford."""
+"""Shared fixtures and session set-up: small real-shaped data, one thread per worker.
+
+The data makers themselves live in :mod:`tests.toydata` (import them from there).  The tiny
+image and text generators of :mod:`tests.dummies` are registered for the whole session, before
+collection, so the registry-generated contract suites are parametrised over them and every test
+sees the same registry whatever the order the workers run them in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
+from contextlib import ExitStack
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from tests.dummies import dummies_registered
+from tests.toydata import make_mixed_frame
 
-def make_mixed_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
-    """A small table with every column kind synthaug handles, and missing values."""
-    rng = np.random.default_rng(seed)
-    age = rng.integers(18, 80, n)
-    income = np.where(age + rng.normal(0, 10, n) > 50, ">50K", "<=50K")
-    frame = pd.DataFrame(
-        {
-            "age": age.astype(np.int64),
-            "hours": np.round(rng.normal(40, 8, n), 1),
-            "gain": np.where(rng.random(n) < 0.8, 0, rng.integers(100, 5000, n)).astype(np.int64),
-            "work": rng.choice(["Private", "State", "Self"], n, p=[0.6, 0.3, 0.1]),
-            "flag": rng.random(n) < 0.3,
-            "joined": pd.Timestamp("2020-01-01")
-            + pd.to_timedelta(rng.integers(0, 1000, n), unit="D"),
-            "score": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
-            "income": income,
-        }
-    )
-    frame["work"] = frame["work"].astype("str")
-    frame["income"] = frame["income"].astype("str")
-    frame.loc[rng.random(n) < 0.1, "work"] = np.nan
-    return frame
+# the fixture folders hold data and the scripts that wrote it with older synthaug versions:
+# nothing to collect there (--doctest-modules would import the scripts)
+collect_ignore = ["fixtures"]
+
+_SESSION = pytest.StashKey[ExitStack]()
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_thread_per_worker() -> Iterator[None]:
+def pytest_configure(config: pytest.Config) -> None:
     # pytest -n 2 runs two workers on two cores; a second torch or OpenMP thread per worker
     # only oversubscribes them (a tiny VAE fit went from 0.7 s to 31 s on a busy 2-core
     # machine, and HistGradientBoosting's spinning OpenMP threads made validator tests 10x
-    # slower), so torch and every OpenMP/BLAS pool get one thread for the session.
+    # slower).  Set before the workers start, so their libraries start with one thread; the
+    # user's own setting wins.
+    for variable in _THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+    stack = ExitStack()
+    # registry.generators.scoped() restores the registry when the session ends; entered here,
+    # before any test module is imported, because parametrize reads the registry at collection
+    stack.enter_context(dummies_registered())
+    config.stash[_SESSION] = stack
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # and one thread in every pool already loaded (collection imported torch, numpy, sklearn),
+    # for every item: the tests and the docstring examples of synthaug/ alike
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
-    with threadpool_limits(limits=1):
-        yield
+    session.config.stash[_SESSION].enter_context(threadpool_limits(limits=1))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    config.stash[_SESSION].close()
 
 
 @pytest.fixture(name="make_mixed_frame")
 def _make_mixed_frame_fixture() -> Callable[..., pd.DataFrame]:
-    """The frame maker itself, for tests that need several frames (imported as a fixture, not
-    with `from tests.conftest import ...`, which breaks when another package named `tests` is
-    installed)."""
+    """The frame maker itself, for tests that need several frames (modules may also import it
+    from :mod:`tests.toydata`)."""
     return make_mixed_frame
 
 

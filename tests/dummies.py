@@ -1,8 +1,10 @@
-"""Tiny image and text generators that prove the generator contract holds for every modality.
+"""Tiny image and text generators that prove the generator contract holds for every modality,
+and a tabular generator that leaks (it samples its training rows back).
 
-They are real (they learn per-class statistics and sample from them) but small enough to fit in
-milliseconds.  Tests register them in a scoped registry so they never leak into other modules'
-lists of generators.
+The image and text generators are real (they learn per-class statistics and sample from them)
+but small enough to fit in milliseconds; ``tests/conftest.py`` registers them for the whole
+session, in a scoped registry.  The copier cannot be saved, so it is no contract case: tests
+that need a leaking generator register it for their own length with :func:`copier_registered`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from synthaug.data.image import Images
 from synthaug.data.text import Texts
 from synthaug.generators.base import register_generator
 from synthaug.generators.image import ImageGenerator
+from synthaug.generators.tabular.base import TabularGenerator
 from synthaug.generators.text import TextGenerator
 
 IMAGE_DUMMY = "image.dummy"
 TEXT_DUMMY = "text.dummy"
+COPIER = "test.copier"
 
 
 class MeanImageGenerator(ImageGenerator):
@@ -112,4 +116,36 @@ def dummies_registered() -> Iterator[None]:
     with registry.generators.scoped():
         register_generator(IMAGE_DUMMY)(MeanImageGenerator)
         register_generator(TEXT_DUMMY)(UnigramTextGenerator)
+        yield
+
+
+class CopyingTabularGenerator(TabularGenerator):
+    """A generator that memorises: it samples its training rows back (a leaking model)."""
+
+    family = "copier"
+
+    def __init__(self, *, random_state: object = None, device: str = "cpu") -> None:
+        self.random_state = random_state
+        self.device = device
+
+    def _fit_matrix(self, matrix: np.ndarray, rng: np.random.Generator) -> None:
+        self.rows_ = matrix.copy()
+
+    def _sample_matrix(self, n: int, fixed: Mapping[int, float],
+                       rng: np.random.Generator) -> np.ndarray:
+        return self.rows_[rng.integers(0, len(self.rows_), n)]
+
+    def _get_model_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        raise NotImplementedError
+
+    def _set_model_state(self, state: Mapping[str, Any],
+                         tensors: Mapping[str, torch.Tensor]) -> None:
+        raise NotImplementedError
+
+
+@contextmanager
+def copier_registered() -> Iterator[None]:
+    """Register the copying generator (as :data:`COPIER`) for the length of a ``with`` block."""
+    with registry.generators.scoped():
+        register_generator(COPIER)(CopyingTabularGenerator)
         yield

@@ -27,15 +27,7 @@ from synthaug import augment, get_generator
 from synthaug.cli import main as cli_main
 from synthaug.data.schema import ColumnKind, TableSchema
 from synthaug.exceptions import InvalidDataError, InvalidParameterError, SynthaugError
-
-try:  # written alongside these tests; skip its cases until it imports
-    from synthaug.sklearn import SyntheticOverSampler
-except ImportError:  # pragma: no cover - depends on the checkout
-    SyntheticOverSampler = None
-
-needs_sampler = pytest.mark.skipif(
-    SyntheticOverSampler is None, reason="synthaug.sklearn.SyntheticOverSampler is not there yet"
-)
+from synthaug.sklearn import SyntheticOverSampler
 
 FAST = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -321,7 +313,6 @@ def labelled(draw: st.DrawFn) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, np.asarray(y)
 
 
-@needs_sampler
 @FAST
 @given(labelled())
 def test_random_mixed_frames_round_trip_through_the_sampler(
@@ -338,7 +329,6 @@ SAMPLER_CORRUPTIONS = tuple(
 )
 
 
-@needs_sampler
 @FAST
 @given(corrupted(SAMPLER_CORRUPTIONS), st.data())
 def test_sampler_gives_correct_output_or_names_the_problem(
@@ -688,7 +678,6 @@ SAMPLER_BAD: list[tuple[str, Any, Any, str]] = [
 ]
 
 
-@needs_sampler
 @pytest.mark.parametrize(("label", "X", "y", "match"), SAMPLER_BAD,
                          ids=[b[0] for b in SAMPLER_BAD])
 def test_sampler_refuses_bad_tables_with_a_clear_message(
@@ -714,7 +703,6 @@ SAMPLER_BAD_INPUTS: list[tuple[str, Any, Any, str]] = [
 ]
 
 
-@needs_sampler
 @pytest.mark.parametrize(("label", "X", "y", "match"), SAMPLER_BAD_INPUTS,
                          ids=[b[0] for b in SAMPLER_BAD_INPUTS])
 def test_sampler_bad_inputs_raise_synthaug_errors(label: str, X: Any, y: Any, match: str) -> None:
@@ -722,7 +710,6 @@ def test_sampler_bad_inputs_raise_synthaug_errors(label: str, X: Any, y: Any, ma
         SyntheticOverSampler(random_state=0).fit_resample(X, y)
 
 
-@needs_sampler
 def test_sampler_odd_but_valid_inputs() -> None:
     check_resample(frame6().assign(empty=np.nan, const="k"), Y6)
     check_resample(frame6(), np.array(["é", "é", "é", "é", "", ""]))
@@ -742,7 +729,6 @@ def test_sampler_odd_but_valid_inputs() -> None:
     assert len(X_res) == len(y_res) == 8
 
 
-@needs_sampler
 def test_sampler_handles_thousands_of_levels() -> None:
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"c": [f"level-{i}" for i in rng.integers(0, 3000, 5000)],

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from dummies import dummies_registered
 
 from synthaug.cli import main
 from synthaug.data.modality import get_modality
 from synthaug.data.sources import read_source
+from tests.dummies import dummies_registered
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ ROWS = 3000
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    from conftest import make_mixed_frame
+    from tests.toydata import make_mixed_frame
 
     return make_mixed_frame(ROWS, seed=2)
 
@@ -123,7 +123,7 @@ def test_bf16_trains_and_samples(name: str, frame: pd.DataFrame) -> None:
 
 
 def test_compile_trains() -> None:
-    from conftest import make_mixed_frame
+    from tests.toydata import make_mixed_frame
 
     gen = make("tabular.vae", epochs=2, batch_size=100, compile=True)
     gen.fit(make_mixed_frame(400, seed=0))

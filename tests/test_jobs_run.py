@@ -28,10 +28,9 @@ from synthaug import get_generator
 from synthaug.cli import main
 from synthaug.data.image import Images
 from synthaug.data.text import Texts
-from synthaug.exceptions import UnsafeOutputError, ValidationFailedError
+from synthaug.exceptions import RunFolderError, UnsafeOutputError, ValidationFailedError
 from synthaug.jobs import JobConflictError, ShardChecksumError, run
 from synthaug.jobs.store import JobStore
-from synthaug.utils.store import RunFolderError
 
 MIX = {"column": "income", "classes": [{"label": ">50K", "share": 0.3},
                                        {"label": "<=50K", "share": 0.7}]}

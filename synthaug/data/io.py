@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthaug.exceptions import InvalidParameterError
+from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
 __all__ = ["read_table"]
 
@@ -28,7 +28,37 @@ def read_table(path: str) -> pd.DataFrame:
         if ".parquet" in suffixes:
             return pd.read_parquet(file)
         if ".csv" in suffixes or ".tsv" in suffixes:
-            return pd.read_csv(file, sep="\t" if ".tsv" in suffixes else ",")
+            sep = "\t" if ".tsv" in suffixes else ","
+            _check_unique_header(file, sep, path)
+            return pd.read_csv(file, sep=sep)
+    except InvalidDataError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InvalidParameterError(
+            f"could not read {path!r}: it is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+            f"at position {exc.start}). Save it as UTF-8, then read it again."
+        ) from None
     except (ValueError, OSError) as exc:
-        raise InvalidParameterError(f"could not read {path!r}: {exc}") from None
+        raise InvalidParameterError(f"could not read {path!r}: {str(exc).strip()}") from None
     raise InvalidParameterError(f"input {path!r}: use a .csv, .tsv or .parquet file.")
+
+
+def _check_unique_header(file: Path, sep: str, path: str) -> None:
+    """Refuse a header that names a column twice.
+
+    pandas renames the second ``x`` to ``x.1``, so a model would learn, and write back, a
+    column the file never had; the header row is read as plain text to see the names as given.
+    """
+    header = pd.read_csv(file, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
+    names = [str(v) for v in header.iloc[0].tolist()] if len(header) else []
+    seen: dict[str, int] = {}
+    for name in names:
+        if name != "":  # blank names are numbered "Unnamed: N" by pandas, never merged
+            seen[name] = seen.get(name, 0) + 1
+    dupes = {name: count for name, count in seen.items() if count > 1}
+    if dupes:
+        shown = ", ".join(f"{name!r} ({count} times)" for name, count in dupes.items())
+        raise InvalidDataError(
+            f"{path!r} names columns more than once in its header: {shown}. Give every column "
+            "its own name in the header row, then read the file again."
+        )

@@ -18,9 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthaug.exceptions import InvalidDataError
+from synthaug.exceptions import InvalidDataError, ModelFormatError
 
-__all__ = ["ColumnKind", "ColumnSchema", "TableSchema", "as_frame", "datetime_resolution"]
+__all__ = [
+    "SHARED_BOUND_ROWS",
+    "ColumnKind",
+    "ColumnSchema",
+    "TableSchema",
+    "as_frame",
+    "check_saved_column",
+    "datetime_resolution",
+    "shared_bounds",
+]
 
 #: a column of unique strings (or a contiguous range of unique integers) with at least this many
 #: rows is taken for a row identifier and regenerated, never learned or copied.
@@ -94,12 +103,31 @@ class ColumnSchema:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSchema:
+        """Restore a column saved by :meth:`to_dict`, checking every field first.
+
+        A saved model is read from a file that may have been edited, so nothing in it is
+        trusted: each field must have its type, the dtype must be one pandas understands and
+        that fits the kind, and a few rows must decode (see :func:`check_saved_column`).
+
+        Raises
+        ------
+        ModelFormatError
+            Naming the column and the field that is wrong.
+        """
+        check_saved_column(data)
         out = {**data, "kind": ColumnKind(data["kind"])}
         if out.get("range_ns") is not None:  # a JSON list
             out["range_ns"] = tuple(int(v) for v in out["range_ns"])
         if out.get("categories") and _time_levels(out.get("categories_dtype")):
-            out["categories"] = _time_levels_from_json(out["categories"], out["categories_dtype"])
-        return cls(**out)
+            try:
+                out["categories"] = _time_levels_from_json(out["categories"],
+                                                           out["categories_dtype"])
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise _damaged(data, "categories", f"cannot be read as "
+                               f"{out['categories_dtype']} levels ({exc})") from None
+        col = cls(**out)
+        _check_decodes(col)
+        return col
 
 
 # JSON has no timestamps: category levels of time types are saved as exact integers in their
@@ -142,11 +170,54 @@ class TableSchema:
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
-    def detect(cls, data: Any, *, what: str = "X") -> TableSchema:
-        """Check ``data`` (DataFrame or 2-D array) and describe each of its columns."""
+    def detect(cls, data: Any, *, what: str = "X", bound_rows: int = 1) -> TableSchema:
+        """Check ``data`` (DataFrame or 2-D array) and describe each of its columns.
+
+        Parameters
+        ----------
+        data : DataFrame or 2-D ndarray
+            The table.
+        what : str
+            How the table is named in messages.
+        bound_rows : int, default 1
+            The range of a number or date column runs from the ``k``-th smallest to the
+            ``k``-th largest observed value (see :func:`shared_bounds`), so that each end is
+            a value at least ``k`` rows reach.  1 keeps the exact minimum and maximum (what a
+            description of the data needs); generators pass :data:`SHARED_BOUND_ROWS`, so a
+            saved model never holds the one value a single person has.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"x": [float(v) for v in range(1000)]})
+        >>> col = TableSchema.detect(frame, bound_rows=10).columns[0]
+        >>> col.minimum, col.maximum
+        (9.0, 990.0)
+        """
         frame, container, array_dtype = as_frame(data, what=what)
-        columns = tuple(_detect_column(frame[name], name, what) for name in frame.columns)
+        columns = tuple(_detect_column(frame[name], name, what, bound_rows)
+                        for name in frame.columns)
         return cls(columns, n_rows=len(frame), container=container, array_dtype=array_dtype)
+
+    def clip_to_bounds(self, matrix: np.ndarray) -> np.ndarray:
+        """``matrix`` (the layout of :meth:`to_matrix`) with number and date columns clipped to
+        their ``minimum``/``maximum``: what a generator learns from, so no part of a model
+        (a quantile grid, a mixture, bin edges) holds a value beyond the schema's bounds.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> frame = pd.DataFrame({"x": [float(v) for v in range(1000)]})
+        >>> schema = TableSchema.detect(frame, bound_rows=10)
+        >>> clipped = schema.clip_to_bounds(schema.to_matrix(frame))
+        >>> float(clipped.min()), float(clipped.max())
+        (9.0, 990.0)
+        """
+        out = matrix.copy()
+        for j, col in enumerate(self.columns):
+            if col.kind.is_continuous and col.minimum is not None and col.maximum is not None:
+                out[:, j] = np.clip(out[:, j], col.minimum, col.maximum)  # NaN stays NaN
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -158,12 +229,52 @@ class TableSchema:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TableSchema:
-        return cls(
-            tuple(ColumnSchema.from_dict(c) for c in data["columns"]),
-            n_rows=int(data.get("n_rows", 0)),
-            container=str(data.get("container", "dataframe")),
-            array_dtype=data.get("array_dtype"),
-        )
+        """Restore a schema saved by :meth:`to_dict`; every column is checked on the way.
+
+        Raises
+        ------
+        ModelFormatError
+            When a field is missing or wrong (the message names the column and the field).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> saved = TableSchema.detect(pd.DataFrame({"x": [1.5, 2.5]})).to_dict()
+        >>> TableSchema.from_dict(saved).names
+        ['x']
+        >>> saved["columns"][0]["dtype"] = "banana"
+        >>> TableSchema.from_dict(saved)
+        Traceback (most recent call last):
+        ...
+        synthaug.exceptions.ModelFormatError: saved schema: column 'x': dtype 'banana' ...
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("columns"), list) \
+                or not data["columns"]:
+            raise ModelFormatError("saved schema: 'columns' must be a non-empty list of "
+                                   "columns; the saved state is damaged.")
+        columns = tuple(ColumnSchema.from_dict(c) for c in data["columns"])
+        names = [c.name for c in columns]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ModelFormatError(f"saved schema: columns {dupes} appear twice; the saved "
+                                   "state is damaged.")
+        n_rows = data.get("n_rows", 0)
+        container = data.get("container", "dataframe")
+        array_dtype = data.get("array_dtype")
+        if not _is_int(n_rows) or n_rows < 0:
+            raise ModelFormatError(f"saved schema: n_rows must be a whole number >= 0, got "
+                                   f"{n_rows!r}; the saved state is damaged.")
+        if container not in ("dataframe", "ndarray"):
+            raise ModelFormatError(f"saved schema: container must be 'dataframe' or "
+                                   f"'ndarray', got {container!r}; the saved state is damaged.")
+        if array_dtype is not None:
+            try:
+                np.dtype(array_dtype)
+            except TypeError:
+                raise ModelFormatError(f"saved schema: array_dtype {array_dtype!r} is not a "
+                                       "numpy dtype; the saved state is damaged.") from None
+        return cls(columns, n_rows=int(n_rows), container=str(container),
+                   array_dtype=array_dtype)
 
     # -- lookup --------------------------------------------------------------------------------
     @property
@@ -240,6 +351,160 @@ class TableSchema:
         return frame
 
 
+# -- checks of saved schemas -------------------------------------------------------------------
+#: the fields of a saved column, and whether each is required
+_SAVED_FIELDS = {"name": True, "kind": True, "dtype": True, "missing_rate": False,
+                 "categories": False, "ordered": False, "minimum": False, "maximum": False,
+                 "categories_dtype": False, "resolution_ns": False, "range_ns": False}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(
+        np.isfinite(float(value)))
+
+
+def _damaged(data: Mapping[str, Any], field_name: str, problem: str) -> ModelFormatError:
+    name = data.get("name") if isinstance(data, Mapping) else None
+    return ModelFormatError(f"saved schema: column {name!r}: {field_name} {problem}; the file "
+                            "was edited or written by something else. Save the model again "
+                            "from its training data.")
+
+
+def _dtype_fits(kind: ColumnKind, dtype: Any) -> bool:
+    """Whether a column of ``kind`` can be given back in ``dtype`` (what detection records)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return kind in (ColumnKind.CATEGORICAL, ColumnKind.EMPTY)
+    is_object = pd.api.types.is_object_dtype(dtype)
+    is_text = is_object or pd.api.types.is_string_dtype(dtype)
+    is_bool = pd.api.types.is_bool_dtype(dtype)
+    is_int = pd.api.types.is_integer_dtype(dtype) and not is_bool
+    is_float = pd.api.types.is_float_dtype(dtype)
+    is_time = pd.api.types.is_datetime64_any_dtype(dtype)
+    if kind is ColumnKind.NUMERICAL:
+        return is_float or is_object
+    if kind is ColumnKind.INTEGER:
+        return is_int or is_float or is_object
+    if kind is ColumnKind.CATEGORICAL:
+        return is_text
+    if kind is ColumnKind.BOOLEAN:
+        return is_bool or is_object
+    if kind is ColumnKind.DATETIME:
+        return is_time
+    if kind is ColumnKind.IDENTIFIER:
+        return is_text or is_int
+    return not pd.api.types.is_complex_dtype(dtype)  # an all-missing column of any kind
+
+
+def check_saved_column(data: Any) -> None:
+    """Check one saved column (a dict from :meth:`ColumnSchema.to_dict`) before it is used.
+
+    Every field is checked for its type and range, the dtype must be one pandas understands
+    and fit the kind (a ``numerical`` column is given back as floats, never as dates), and
+    discrete columns need their levels, continuous ones a finite range.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the column and the field that is wrong.
+
+    Examples
+    --------
+    >>> check_saved_column({"name": "x", "kind": "numerical", "dtype": "float64",
+    ...                     "minimum": 0.0, "maximum": 1.0})
+    >>> check_saved_column({"name": "x", "kind": "numerical", "dtype": "datetime64[ns]",
+    ...                     "minimum": 0.0, "maximum": 1.0})
+    Traceback (most recent call last):
+    ...
+    synthaug.exceptions.ModelFormatError: saved schema: column 'x': dtype 'datetime64[ns]' ...
+    """
+    if not isinstance(data, Mapping):
+        raise ModelFormatError(f"saved schema: a column must be a JSON object, got "
+                               f"{type(data).__name__}; the saved state is damaged.")
+    unknown = sorted(str(k) for k in data if k not in _SAVED_FIELDS)
+    if unknown:
+        raise _damaged(data, "fields", f"{unknown} are not fields of a saved column")
+    for key, required in _SAVED_FIELDS.items():
+        if required and key not in data:
+            raise _damaged(data, key, "is missing")
+    if not isinstance(data["name"], str):
+        raise _damaged(data, "name", f"must be text, got {data['name']!r}")
+    try:
+        kind = ColumnKind(data["kind"])
+    except ValueError:
+        raise _damaged(data, "kind", f"{data['kind']!r} is not one of "
+                       f"{[k.value for k in ColumnKind]}") from None
+    raw_dtype = data["dtype"]
+    if not isinstance(raw_dtype, str):
+        raise _damaged(data, "dtype", f"must be text, got {raw_dtype!r}")
+    try:
+        dtype = pd.api.types.pandas_dtype(raw_dtype)
+    except (TypeError, ValueError):
+        raise _damaged(data, "dtype", f"{raw_dtype!r} is not a dtype pandas knows") from None
+    if not _dtype_fits(kind, dtype):
+        raise _damaged(data, "dtype", f"{raw_dtype!r} cannot hold a {kind.value} column")
+    missing = data.get("missing_rate", 0.0)
+    if not _is_number(missing) or not 0.0 <= float(missing) <= 1.0:
+        raise _damaged(data, "missing_rate", f"must be a number within [0, 1], got {missing!r}")
+    if not isinstance(data.get("ordered", False), bool):
+        raise _damaged(data, "ordered", f"must be true or false, got {data['ordered']!r}")
+    levels_dtype = data.get("categories_dtype")
+    if levels_dtype is not None:
+        try:
+            pd.api.types.pandas_dtype(levels_dtype)
+        except (TypeError, ValueError):
+            raise _damaged(data, "categories_dtype", f"{levels_dtype!r} is not a dtype pandas "
+                           "knows") from None
+    categories = data.get("categories")
+    if categories is not None:
+        if not isinstance(categories, list) or not all(
+                isinstance(c, (str, int, float, bool)) for c in categories):
+            raise _damaged(data, "categories", "must be a list of text, numbers or booleans")
+        if len({(type(c), c) for c in categories}) != len(categories):
+            raise _damaged(data, "categories", "lists a level twice")
+    if kind.is_discrete and not categories:
+        raise _damaged(data, "categories", f"must list the levels of a {kind.value} column")
+    if kind is ColumnKind.BOOLEAN and categories != [False, True]:
+        raise _damaged(data, "categories", "of a boolean column must be [false, true]")
+    low, high = data.get("minimum"), data.get("maximum")
+    for key, value in (("minimum", low), ("maximum", high)):
+        if value is not None and not _is_number(value):
+            raise _damaged(data, key, f"must be a finite number, got {value!r}")
+    if kind.is_continuous and (low is None or high is None):
+        raise _damaged(data, "minimum/maximum", f"are needed for a {kind.value} column")
+    if low is not None and high is not None and float(low) > float(high):
+        raise _damaged(data, "minimum", f"{low!r} is above the maximum {high!r}")
+    resolution = data.get("resolution_ns")
+    if resolution is not None and resolution not in DATETIME_UNITS_NS:
+        raise _damaged(data, "resolution_ns", f"must be one of {list(DATETIME_UNITS_NS)}, got "
+                       f"{resolution!r}")
+    span = data.get("range_ns")
+    if span is not None and not (isinstance(span, (list, tuple)) and len(span) == 2
+                                 and all(_is_int(v) for v in span) and span[0] <= span[1]):
+        raise _damaged(data, "range_ns", f"must be [low, high] whole nanoseconds, got {span!r}")
+
+
+def _check_decodes(col: ColumnSchema) -> None:
+    """Decode a few values of ``col`` as sampling would: the ends of its range, a level, a
+    missing value; whatever would fail later inside pandas fails here, by name."""
+    if col.kind.is_discrete:
+        values = np.array([0.0, float(len(col.categories or []) - 1), np.nan])
+    elif col.kind.is_continuous:
+        values = np.array([col.minimum, col.maximum, np.nan], dtype=np.float64)
+    else:
+        values = np.array([np.nan, np.nan, np.nan])
+    if not col.nullable:
+        values = values[:2]
+    try:
+        _decode_column(values, col, np.random.default_rng(0))
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+        raise _damaged(col.to_dict(), "dtype", f"{col.dtype!r} cannot give back its values "
+                       f"({type(exc).__name__}: {exc})") from None
+
+
 # -- input checks ------------------------------------------------------------------------------
 def as_frame(data: Any, *, what: str = "X") -> tuple[pd.DataFrame, str, str | None]:
     """Check that ``data`` is a usable table and return it as a DataFrame.
@@ -282,7 +547,42 @@ def _non_null(series: pd.Series) -> pd.Series:
     return series[series.notna()]
 
 
-def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
+#: generators keep numeric bounds that at least this many training rows reach (k = 10: the
+#: value of the 10th smallest and 10th largest row), never one person's extreme
+SHARED_BOUND_ROWS = 10
+#: ... but never pull in more than this share of the rows at either end (small tables keep
+#: their exact range: under 200 rows, k is 1)
+SHARED_BOUND_MAX_SHARE = 0.01
+
+
+def shared_bounds(values: np.ndarray, bound_rows: int) -> tuple[float, float]:
+    """The ``k``-th smallest and ``k``-th largest of ``values`` (finite, non-empty).
+
+    ``k`` is ``bound_rows``, lowered to at most 1% of the values (at least 1).  Each end is
+    then a value that at least ``k`` rows reach or pass: the exact extreme when ``k`` or more
+    rows share it (Adult's ``age`` 90, ``capital_gain`` 99999), else a value further in
+    (Adult's largest ``fnlwgt`` belongs to one person; the 10th largest is kept instead).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shared_bounds(np.arange(1000.0), 10)
+    (9.0, 990.0)
+    >>> shared_bounds(np.r_[np.zeros(500), np.full(500, 7.0)], 10)  # shared extremes stay
+    (0.0, 7.0)
+    >>> shared_bounds(np.arange(50.0), 10)  # a small table keeps its exact range
+    (0.0, 49.0)
+    """
+    n = len(values)
+    k = max(1, min(int(bound_rows), int(n * SHARED_BOUND_MAX_SHARE)))
+    if k == 1:
+        return float(values.min()), float(values.max())
+    ordered = np.partition(values, (k - 1, n - k))
+    return float(ordered[k - 1]), float(ordered[n - k])
+
+
+def _detect_column(series: pd.Series, name: str, what: str, bound_rows: int = 1
+                   ) -> ColumnSchema:
     dtype = series.dtype
     missing = float(series.isna().mean())
     n = len(series)
@@ -314,18 +614,21 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
         ints, observed = _datetime_ints(series, f"{what}[{name!r}]")
         ints = ints[observed]
         resolution = datetime_resolution(ints)
+        lo_ns, hi_ns = (ints.min(), ints.max()) if bound_rows <= 1 else (
+            np.int64(v) for v in _shared_int_bounds(ints, bound_rows))
         return ColumnSchema(
             kind=ColumnKind.DATETIME,
-            minimum=float(ints.min()),
-            maximum=float(ints.max()),
+            minimum=float(lo_ns),
+            maximum=float(hi_ns),
             resolution_ns=resolution,
-            range_ns=(int(ints.min()), int(ints.max())),
+            range_ns=(int(lo_ns), int(hi_ns)),
             **base,
         )
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         is_int = pd.api.types.is_integer_dtype(dtype)
         return _numeric_column(series.to_numpy(dtype=np.float64, na_value=np.nan), name, what,
-                               base, allow_identifier=is_int, exact_integers=is_int)
+                               base, allow_identifier=is_int, exact_integers=is_int,
+                               bound_rows=bound_rows)
     if pd.api.types.is_timedelta64_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
         raise InvalidDataError(
             f"{what}[{name!r}] has dtype {dtype}, which synthaug cannot model yet. "
@@ -352,7 +655,7 @@ def _detect_column(series: pd.Series, name: str, what: str) -> ColumnSchema:
     if kinds <= {"int", "float"}:
         numbers_ = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
         return _numeric_column(numbers_, name, what, base, allow_identifier=False,
-                               exact_integers=True)
+                               exact_integers=True, bound_rows=bound_rows)
     shown = ", ".join(sorted(kinds))
     if len(kinds) == 1:  # one type, just not one synthaug models inside an object column
         dates = kinds & {"Timestamp", "datetime", "date", "datetime64"}
@@ -379,6 +682,7 @@ def _numeric_column(
     *,
     allow_identifier: bool,
     exact_integers: bool = False,
+    bound_rows: int = 1,
 ) -> ColumnSchema:
     finite = values[~np.isnan(values)]
     if np.isinf(finite).any():
@@ -405,7 +709,17 @@ def _numeric_column(
             f".astype(str) if it holds codes or ids."
         )
     kind = ColumnKind.INTEGER if integral else ColumnKind.NUMERICAL
+    if bound_rows > 1:
+        lo, hi = shared_bounds(finite, bound_rows)
     return ColumnSchema(kind=kind, minimum=lo, maximum=hi, **base)
+
+
+def _shared_int_bounds(ints: np.ndarray, bound_rows: int) -> tuple[int, int]:
+    """:func:`shared_bounds` of int64 nanoseconds, exactly (float64 would round them)."""
+    n = len(ints)
+    k = max(1, min(int(bound_rows), int(n * SHARED_BOUND_MAX_SHARE)))
+    ordered = np.partition(ints, (k - 1, n - k))
+    return int(ordered[k - 1]), int(ordered[n - k])
 
 
 def _value_kind(value: object) -> str:

@@ -195,7 +195,13 @@ class BaseGenerator(BaseEstimator):
         model.device_ = model._device(device)
         try:
             model._set_state(state, tensors)
-        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as exc:
+            # what loads must sample: a state that passes every field check but still does not
+            # fit together fails here, by name, and not later inside pandas or torch
+            model._check_loaded()
+        except ModelFormatError as exc:
+            raise ModelFormatError(f"{path} is damaged: {exc}") from None
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError,
+                ZeroDivisionError, OverflowError, np.linalg.LinAlgError) as exc:
             raise ModelFormatError(
                 f"{path} is damaged: its saved state does not fit a {name!r} model ({exc!r})."
             ) from None
@@ -235,6 +241,9 @@ class BaseGenerator(BaseEstimator):
         self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
     ) -> None:
         """Restore what :meth:`_get_model_state` returned (``schema_`` is already restored)."""
+
+    def _check_loaded(self) -> None:
+        """Raise when a model just restored by :meth:`load` cannot work (default: nothing)."""
 
     def _get_schema_extras(self) -> dict[str, Any]:
         """More fitted description beside ``schema_`` (JSON), saved at the top of the state."""

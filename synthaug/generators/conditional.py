@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,8 +29,12 @@ class ClassConditionalGenerator(BaseGenerator):
     """Base of generators whose only condition is the class label (see the module docstring).
 
     ``schema_`` has ``classes`` (sorted labels seen in fitting; empty without labels),
-    ``class_counts`` and ``class_index(label)``.
+    ``class_counts`` and ``class_index(label)``.  Every record meets ``{"label": c}``, so the
+    class declares ``exact_conditions`` (torch subclasses: declare ``{"gpu",
+    "exact_conditions"}``, since the mixin's tags come first).
     """
+
+    tags: ClassVar[frozenset[str]] = frozenset({"exact_conditions"})
 
     def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> int | None:
         """The class index asked for, or ``None`` for the training mix."""

@@ -38,7 +38,12 @@ import numpy as np
 from synthaug import registry
 from synthaug._version import __version__
 from synthaug.data.modality import LABEL
-from synthaug.exceptions import InvalidDataError, InvalidParameterError, ValidationFailedError
+from synthaug.exceptions import (
+    InvalidDataError,
+    InvalidParameterError,
+    RunFolderError,
+    ValidationFailedError,
+)
 from synthaug.generators.base import BaseGenerator
 from synthaug.jobs.engines import Engine, get_engine
 from synthaug.jobs.model import ModelSource, fitted_model, resolve_model
@@ -56,7 +61,6 @@ from synthaug.jobs.validation import ValidationPlan, plan_validation, run_valida
 from synthaug.utils.files import check_output_file
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.random import derive_seed
-from synthaug.utils.store import RunFolderError
 from synthaug.validators.report import SuiteReport
 
 __all__ = ["JobResult", "check", "run"]

@@ -38,13 +38,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from synthaug.exceptions import UnsafeOutputError
+from synthaug.exceptions import RunFolderError, UnsafeOutputError
 from synthaug.jobs.plan import Shard
 from synthaug.jobs.shards import checksum
 from synthaug.utils.files import _fsync
 from synthaug.utils.store import (
     TEMPORARY,
-    RunFolderError,
     folder_state,
     read_manifest,
     write_json,

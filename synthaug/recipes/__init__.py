@@ -22,6 +22,9 @@ The package, one responsibility a module:
 * :mod:`~synthaug.recipes.stats`, :mod:`~synthaug.recipes.report`,
   :mod:`~synthaug.recipes.validation`: intervals, the gain report, the suite on the rows.
 
+A run trains every arm for every seed (minutes on a CPU), so the example is not run as a
+doctest:
+
 >>> from synthaug.recipes import run
 >>> report = run("adult-lowdata")  # doctest: +SKIP
 """
@@ -32,7 +35,6 @@ from synthaug.recipes.loading import LoadedRecipe, list_builtin_recipes, load_re
 from synthaug.recipes.report import ArmSummary, GainReport
 from synthaug.recipes.runner import check, run
 from synthaug.recipes.splits import Splits, split_data
-from synthaug.recipes.store import RunFolderError
 from synthaug.recipes.tasks import Task, get_task
 
 __all__ = [
@@ -41,7 +43,6 @@ __all__ = [
     "GainReport",
     "LoadedRecipe",
     "RecipeSpec",
-    "RunFolderError",
     "SpecError",
     "Splits",
     "Task",

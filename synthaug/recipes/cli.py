@@ -2,91 +2,54 @@
 
 Thin over :mod:`synthaug.recipes`; :func:`add_recipe_parser` plugs the subcommand into the
 ``synthaug`` parser, whose ``main`` calls ``args.func(args)`` and turns a
-:class:`~synthaug.exceptions.SynthaugError` into a one-line message and exit status 2.
+:class:`~synthaug.exceptions.SynthaugError` into a one-line message and exit status 2.  Output
+goes through :func:`synthaug.utils.console.echo`, so ``recipe run --check | head`` ends
+quietly.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import os
-import sys
-from collections.abc import Callable
 from typing import Any
+
+from synthaug.utils.console import echo
 
 __all__ = ["add_recipe_parser"]
 
-Command = Callable[[argparse.Namespace], int]
 
-
-class _ReaderGone(Exception):
-    """Standard output's reader has closed it (``... | head``)."""
-
-
-def _print(text: object) -> None:
-    """Print a line; raise :class:`_ReaderGone` when nobody reads standard output any more."""
-    try:
-        print(text, flush=True)  # flushed now, so a closed pipe shows here, not at exit
-    except BrokenPipeError:
-        # point stdout at /dev/null: the interpreter flushes it again at exit, and would
-        # report the same broken pipe there
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):  # no real file descriptor (captured in tests)
-            pass
-        raise _ReaderGone from None
-
-
-def _quiet_when_reader_gone(command: Command) -> Command:
-    """A command that stops printing, successfully, when its reader goes away: the reader
-    (``head``, ``less``) has what it wanted, and the work (a finished run) is done."""
-
-    @functools.wraps(command)
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except _ReaderGone:
-            return 0
-
-    return wrapped
-
-
-@_quiet_when_reader_gone
 def _cmd_run(args: argparse.Namespace) -> int:
     from synthaug.recipes import check, run
 
     if args.check:
         plan = check(args.recipe, device=args.device)
-        _print(json.dumps(plan, indent=2))
+        echo(json.dumps(plan, indent=2))
         return 0
     report = run(args.recipe, out_dir=args.out, device=args.device, progress=args.progress,
                  threads=args.threads)
-    _print(report)
+    echo(report)
     files = "results.json, report.md, gain.png, run.json"
     validation = report.info.get("validation")
     kept = ""
     if validation:
         verdict = "passed" if validation.get("gate") else "FAILED"
-        _print(f"validation suite {validation.get('suite')!r} on the generator's rows: "
-               f"gate {verdict}")
+        echo(f"validation suite {validation.get('suite')!r} on the generator's rows: "
+             f"gate {verdict}")
         if validation.get("resumed"):  # validated by an earlier invocation; not rewritten
             kept = f"; kept {', '.join(validation.get('files', []))} from the earlier run"
         else:
             files += ", " + ", ".join(validation.get("files", []))
-    _print(f"wrote {files} to {report.info['out_dir']}{kept}")
+    echo(f"wrote {files} to {report.info['out_dir']}{kept}")
     return 0
 
 
-@_quiet_when_reader_gone
 def _cmd_list(args: argparse.Namespace) -> int:
     from synthaug.recipes import list_builtin_recipes, load_recipe
 
     for name in list_builtin_recipes():
         spec = load_recipe(name).spec
         summary = " ".join(spec.description.split())
-        _print(f"  {name:24s} {summary[:100]}")
+        echo(f"  {name:24s} {summary[:100]}")
     return 0
 
 

@@ -26,6 +26,8 @@ __all__ = ["ArmSummary", "GainReport"]
 REPORT_FORMAT = 1
 
 _METRIC_LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "roc_auc": "ROC AUC"}
+#: most sensitive groups drawn in gain.png, one panel each (the rest are named in a note)
+MAX_GROUP_PANELS = 4
 _KIND_LABELS = {
     "real": "real only",
     "augmented": "real + synthetic",
@@ -341,21 +343,16 @@ class GainReport:
     def plot(self, path: str | os.PathLike[str]) -> Path:
         """Draw the headline metric against the synthetic ratio (one line per arm) to a PNG.
 
-        Real-only is a horizontal band, synthetic-only a single point; with a sensitive column a
-        second panel shows the focus group (the scenario's group, else the group real-only does
-        worst on).
+        Real-only is a horizontal band, synthetic-only a single point; with a sensitive column
+        one more panel per group (see :meth:`panels`), each title saying why it is there.
         """
         # The object-oriented API with the Agg canvas: no pyplot, so no global backend switch
         # and no figure kept alive in a global registry.
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        panels = [(self.metric, _METRIC_LABELS.get(self.metric, self.metric))]
-        group = self._focus_group()
-        if group is not None:
-            panels.append((f"{self.metric}@{group}", f"{_METRIC_LABELS.get(self.metric)} "
-                                                     f"on {group}"))
-        fig = Figure(figsize=(6.4 * len(panels), 4.4), dpi=100)
+        panels, note = self.panels()
+        fig = Figure(figsize=(6.4 * len(panels), 4.4 + (0.3 if note else 0.0)), dpi=100)
         FigureCanvasAgg(fig)
         ratios = sorted({a.ratio for a in self.arms if a.ratio is not None} or {1.0})
         for i, (key, title) in enumerate(panels):
@@ -367,22 +364,63 @@ class GainReport:
             ax.grid(alpha=0.3)
             ax.legend(fontsize="small", loc="best")
         fig.suptitle(f"{self.recipe}: {len(self.seeds)} seeds")
-        fig.tight_layout()
+        if note:
+            fig.text(0.01, 0.01, note, fontsize="small", ha="left", va="bottom")
+        fig.tight_layout(rect=(0.0, 0.05 if note else 0.0, 1.0, 1.0))
         target = Path(path)
         with atomic_file(target) as tmp:
             fig.savefig(tmp, format="png")
         return target
 
-    def _focus_group(self) -> str | None:
-        groups = sorted({k.split("@", 1)[1] for a in self.arms for k in a.metrics
-                         if k.startswith(f"{self.metric}@")})
+    def panels(self) -> tuple[list[tuple[str, str]], str]:
+        """The plot's panels as ``(metric key, title)``, and a note for what is left out.
+
+        The headline metric, then one panel per sensitive group: the focus group first (the
+        scenario's group, else the group real-only does worst on), its title saying which, then
+        the others, up to :data:`MAX_GROUP_PANELS` groups in all; a note under the plot names
+        the groups left out and where they are (``report.md``, ``results.json``).
+
+        Examples
+        --------
+        >>> from synthaug.recipes.report import GainReport
+        >>> runs = [{"arm": "real", "kind": "real", "ratio": None, "seed": s,
+        ...          "metrics": {"accuracy": 0.8, "accuracy@F": 0.7, "accuracy@M": 0.9}}
+        ...         for s in range(3)]
+        >>> report = GainReport.from_runs("demo", runs, metric="accuracy", seeds=[0, 1, 2])
+        >>> [title for _, title in report.panels()[0]]
+        ['accuracy', 'accuracy on F (real-only does worst here)', 'accuracy on M']
+        """
+        label = _METRIC_LABELS.get(self.metric, self.metric)
+        panels = [(self.metric, label)]
+        groups = self._groups()
         if not groups:
-            return None
+            return panels, ""
+        focus, why = self._focus_group(groups)
+        ordered = [focus, *(g for g in groups if g != focus)]
+        shown = ordered[:MAX_GROUP_PANELS]
+        for group in shown:
+            title = f"{label} on {group}" + (f" ({why})" if group == focus else "")
+            panels.append((f"{self.metric}@{group}", title))
+        left = ordered[MAX_GROUP_PANELS:]
+        note = ""
+        if left:
+            names = ", ".join(left[:5]) + (" ..." if len(left) > 5 else "")
+            note = (f"{len(left)} more group(s) not drawn ({names}); every group's metrics are "
+                    "in report.md and results.json.")
+        return panels, note
+
+    def _groups(self) -> list[str]:
+        return sorted({k.split("@", 1)[1] for a in self.arms for k in a.metrics
+                       if k.startswith(f"{self.metric}@")})
+
+    def _focus_group(self, groups: list[str]) -> tuple[str, str]:
+        """The group drawn first, and why: the scenario's group, else real-only's worst."""
         focus = self.info.get("focus_group")
         if focus in groups:
-            return str(focus)
+            return str(focus), "the scenario's group"
         real = self.arms[0].metrics
-        return min(groups, key=lambda g: _or_inf(real.get(f"{self.metric}@{g}")))
+        worst = min(groups, key=lambda g: _or_inf(real.get(f"{self.metric}@{g}")))
+        return worst, "real-only does worst here"
 
     def _draw_panel(self, ax: Any, key: str, ratios: list[float]) -> None:
         lo_x, hi_x = min(ratios) * 0.9, max(ratios) * 1.1

@@ -217,7 +217,7 @@ def run(
     model_factory : callable, optional
         Your own downstream model: ``model_factory(inputs, **recipe.model.params)`` returning a
         ``torch.nn.Module`` called as ``model(**inputs)`` that returns logits (for tables
-        ``forward(x_num, x_cat)``; see :mod:`synthaug.recipes.models`).  Replaces the recipe's
+        ``forward(x_num, x_cat)``; see :mod:`synthaug.recipes.tasks`).  Replaces the recipe's
         ``model.name``.
     threads : int, optional
         CPU threads torch may use during the run (restored afterwards); overrides the recipe's
@@ -240,6 +240,9 @@ def run(
 
     Examples
     --------
+    A real run (minutes on a CPU: every arm, every seed), so not run as a doctest;
+    :func:`check` validates the recipe and its data without training.
+
     >>> from synthaug.recipes import run
     >>> report = run("adult-lowdata", out_dir="runs/adult-lowdata")  # doctest: +SKIP
     >>> print(report)  # doctest: +SKIP

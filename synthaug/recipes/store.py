@@ -15,9 +15,9 @@ guards keep that safe:
   (saying what to do), not a fresh start.
 
 Every failure to write (a full disk, a folder that cannot be created) is a
-:class:`RunFolderError` naming the path.  The folder-generic part (ownership, a manifest that
-fails loudly, strict atomic JSON, the error) lives in :mod:`synthaug.utils.store`, which batch
-jobs share.
+:class:`~synthaug.exceptions.RunFolderError` naming the path.  The folder-generic part
+(ownership, a manifest that fails loudly, strict atomic JSON) lives in
+:mod:`synthaug.utils.store`, which batch jobs share.
 
 Examples
 --------
@@ -42,9 +42,8 @@ from typing import Any
 
 from synthaug.exceptions import InvalidParameterError, UnsafeOutputError
 from synthaug.utils import store as _folders
-from synthaug.utils.store import RunFolderError
 
-__all__ = ["MANIFEST", "RunFolderError", "RunStore"]
+__all__ = ["MANIFEST", "RunStore"]
 
 #: the manifest's file name; a folder holding it (readable) is a run folder synthaug wrote
 MANIFEST = "run.json"

@@ -34,14 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from synthaug.exceptions import SynthaugError
+from synthaug.exceptions import RunFolderError, SynthaugError
 from synthaug.utils.files import atomic_file
 from synthaug.utils.serialization import to_jsonable
 
 __all__ = [
     "TEMPORARY",
     "FolderState",
-    "RunFolderError",
     "folder_state",
     "oserror_message",
     "read_manifest",
@@ -52,14 +51,6 @@ __all__ = [
 #: the names :mod:`synthaug.utils.files` gives its temporary siblings (``.<target>.<12 hex>.tmp``
 #: while writing, ``.old`` for a folder being replaced); group 1 is the target's name
 TEMPORARY = re.compile(r"^\.(.+)\.[0-9a-f]{12}\.(?:tmp|old)$")
-
-
-class RunFolderError(SynthaugError, OSError):
-    """A run or job folder cannot be written or read: a full disk, a folder that cannot be
-    made, a damaged manifest.  The message names the path and what to do.
-
-    It is an :class:`OSError` too, so ``except OSError`` around a run keeps working.
-    """
 
 
 @dataclass(frozen=True)

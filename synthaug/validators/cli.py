@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from synthaug.exceptions import InvalidParameterError, SynthaugError
+from synthaug.utils.console import echo, run_command
 from synthaug.utils.files import atomic_file, check_distinct_outputs, check_output_file
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "add_validate_parser", "main", "run_validate"]
@@ -131,9 +132,9 @@ def run_validate(args: argparse.Namespace) -> int:
             f"could not write the report ({exc}). Check that the folder can be created and "
             "written to."
         ) from None
-    print(report)
+    echo(report)
     for path, _ in outputs:
-        print(f"wrote {path}")
+        echo(f"wrote {path}")
     return 0 if report.gate else EXIT_GATE_FAILED
 
 
@@ -161,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_validate_parser(sub)
     args = parser.parse_args(["validate", *(sys.argv[1:] if argv is None else argv)])
     try:
-        return int(args.func(args))
+        return run_command(lambda: int(args.func(args)))
     except SynthaugError as exc:
         print(f"synthaug: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -71,7 +71,6 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -79,6 +78,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from synthaug import registry
+from synthaug._builtin import builtin_files
 from synthaug.config import _Spec, load_toml, loads_toml, parse_spec
 from synthaug.data.modality import Modality, PreparedCache, detect_modality
 from synthaug.exceptions import (
@@ -239,19 +239,6 @@ def load_suite_spec(path: str | os.PathLike[str]) -> SuiteSpec:
 
 
 # -- finding built-in suites -------------------------------------------------------------------
-def _builtin_dirs() -> list[Traversable]:
-    dirs: list[Traversable] = []
-    packaged = resources.files("synthaug") / "builtin" / "validators"
-    if packaged.is_dir():
-        dirs.append(packaged)
-    # a source checkout: the top-level folder beside the package.  Only when pyproject.toml is
-    # there too, so an installed synthaug never reads site-packages/validators (another package).
-    root = Path(__file__).resolve().parents[2]
-    if (root / "pyproject.toml").is_file() and (root / "validators").is_dir():
-        dirs.append(root / "validators")
-    return dirs
-
-
 def builtin_suites() -> dict[str, Traversable]:
     """Built-in suite names and their files (packaged copies win over a checkout's).
 
@@ -260,12 +247,9 @@ def builtin_suites() -> dict[str, Traversable]:
     >>> "default" in builtin_suites()
     True
     """
-    found: dict[str, Traversable] = {}
-    for folder in _builtin_dirs():
-        for entry in folder.iterdir():
-            if entry.name.endswith(".toml") and entry.is_file():
-                found.setdefault(entry.name.removesuffix(".toml"), entry)
-    return dict(sorted(found.items()))
+    # the one finder of packaged TOML files (recipes use it too): the wheel's copy first, then a
+    # source checkout's top-level validators/ folder
+    return {name: file for name, file in builtin_files("validators").items()}
 
 
 def _prefixed(exc: UnknownComponentError, prefix: str = "", suffix: str = "") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -206,6 +206,62 @@ class TabularModality(Modality):
             else:
                 frame.to_csv(tmp, index=False)
         return target
+
+    def write_batches(self, batches: Iterable[pd.DataFrame], path: str | os.PathLike[str], *,
+                      like: pd.DataFrame) -> Path:
+        """Write frames one after another as one Parquet or CSV file, completely or not at all.
+
+        Memory stays at one batch whatever the total: each frame becomes a Parquet row group,
+        or is appended to the CSV, in the temporary file that is renamed into place at the end
+        (:func:`synthaug.utils.files.atomic_file`).  The file reads back as :meth:`write` of
+        the frames joined would.
+
+        Parameters
+        ----------
+        batches : iterable of DataFrame
+            Frames with the columns and dtypes of ``like``.
+        path : str or path-like
+            A ``.parquet`` or ``.csv`` file name.
+        like : DataFrame
+            A frame with every kind of value the batches hold (the real data): it fixes the
+            Parquet schema, which a single batch may not show (a column missing in it).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, pandas as pd
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+        >>> part = pd.DataFrame({"x": [1.0, 2.0]})
+        >>> _ = TabularModality().write_batches([part, part], out, like=part)
+        >>> pd.read_parquet(out)["x"].tolist()
+        [1.0, 2.0, 1.0, 2.0]
+        """
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix not in (".parquet", ".csv"):
+            raise InvalidParameterError(f"{str(target)!r}: use a .parquet or .csv file name.")
+        with atomic_file(target) as tmp:
+            if suffix == ".parquet":
+                _write_parquet_batches(batches, tmp, like)
+            else:
+                with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                    header = True
+                    for frame in batches:
+                        frame.to_csv(fh, index=False, header=header)
+                        header = False
+                    if header:  # no rows at all: the header alone, as write() gives
+                        like.iloc[:0].to_csv(fh, index=False)
+        return target
+
+
+def _write_parquet_batches(batches: Iterable[pd.DataFrame], tmp: Path, like: pd.DataFrame
+                           ) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.Schema.from_pandas(like, preserve_index=False)
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for frame in batches:
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
 
 
 def label_column_name(y: Any) -> str:

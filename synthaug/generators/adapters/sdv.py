@@ -93,8 +93,12 @@ class _SDVAdapter(TabularGenerator):
 
     def _fit_matrix(self, matrix: np.ndarray, rng: np.random.Generator) -> None:
         single_table, metadata_cls, _ = _import_sdv()
-        # SDV wants its own frame: the typed frame of the schema, with text as plain objects
-        frame = _for_sdv(self.schema_.from_matrix(matrix, rng))
+        # SDV wants its own frame: the typed frame of the schema, with text as plain objects,
+        # and categories that are not text (integer classes, say) as their text, which SDV's
+        # metadata detection accepts; samples are mapped back in _sample_matrix
+        typed = self.schema_.from_matrix(matrix, rng)
+        self.sdv_levels_ = _text_levels(typed)
+        frame = _for_sdv(typed, self.sdv_levels_)
         metadata = metadata_cls.detect_from_dataframes({_TABLE: frame}, infer_keys=None)
         klass = getattr(single_table, self.sdv_class)
         try:
@@ -111,22 +115,28 @@ class _SDVAdapter(TabularGenerator):
         self, n: int, fixed: Mapping[int, float], rng: np.random.Generator
     ) -> np.ndarray:
         _, _, condition_cls = _import_sdv()
-        self.model_._set_random_state(int(rng.integers(2**31 - 1)))  # SDV's own sampling seed
-        if fixed:
-            values = self._decode_conditions(fixed, rng)
-            try:
-                out = self.model_.sample_from_conditions([condition_cls(values, num_rows=n)])
-            except (ValueError, RuntimeError) as exc:
-                raise InvalidParameterError(
-                    f"{self.name}: SDV could not sample {n} rows with {values} ({exc}). SDV "
-                    "samples conditions by rejection and gives up on rare values; synthaug's "
-                    "tabular.copula, tabular.gan, tabular.vae and tabular.transformer meet "
-                    "conditions exactly."
-                ) from None
-        else:
-            out = self.model_.sample(n)
+        _seed_sampling(self.model_, int(rng.integers(2**31 - 1)))
+        levels = getattr(self, "sdv_levels_", {})
+        with _seeded_globals(int(rng.integers(2**31 - 1))):
+            if fixed:
+                values = self._decode_conditions(fixed, rng)
+                sdv_values = {k: str(v) if k in levels else v for k, v in values.items()}
+                try:
+                    out = self.model_.sample_from_conditions(
+                        [condition_cls(sdv_values, num_rows=n)])
+                except (ValueError, RuntimeError) as exc:
+                    raise InvalidParameterError(
+                        f"{self.name}: SDV could not sample {n} rows with {values} ({exc}). "
+                        "SDV samples conditions by rejection and gives up on rare values; "
+                        "synthaug's tabular.copula, tabular.gan, tabular.vae and "
+                        "tabular.transformer meet conditions exactly."
+                    ) from None
+            else:
+                out = self.model_.sample(n)
         frame = out[_TABLE] if isinstance(out, dict) else out
         frame = frame.reset_index(drop=True)
+        for column, mapping in levels.items():
+            frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
         if len(frame) != n:
             raise InvalidParameterError(
                 f"{self.name}: SDV returned {len(frame)} rows instead of {n} (its rejection "
@@ -160,7 +170,43 @@ class _SDVAdapter(TabularGenerator):
         return hasattr(self, "model_")
 
 
-def _for_sdv(frame: pd.DataFrame) -> pd.DataFrame:
+def _seed_sampling(model: Any, seed: int) -> None:
+    """Make SDV's next sample depend on ``seed`` alone.
+
+    SDV seeds its model with ``_set_random_state``, but RDT's transformers keep their own
+    random streams for ``reverse_transform`` (which values come back missing, for one), and
+    those advance from call to call.  They are put back to their state after fitting and then
+    seeded from ``seed``.  Both are private SDV/RDT attributes: when a release moves them, the
+    reset alone still makes a sample repeatable.
+    """
+    model.reset_sampling()
+    model._set_random_state(seed)  # SDV's own sampling seed
+    try:
+        transformers = model._data_processor._hyper_transformer._transformers_sequence
+    except AttributeError:
+        return
+    for i, transformer in enumerate(transformers):
+        if getattr(transformer, "random_states", None) is not None:
+            transformer.set_random_state(np.random.RandomState((seed + i) % 2**32),
+                                         "reverse_transform")
+
+
+def _text_levels(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """For category columns whose levels are not all text: text of each level -> the level."""
+    out: dict[str, dict[str, Any]] = {}
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and not all(
+                isinstance(c, str) for c in dtype.categories):
+            out[str(column)] = {str(c): c for c in dtype.categories}
+    return out
+
+
+def _for_sdv(frame: pd.DataFrame, levels: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in levels:
+        frame[column] = frame[column].astype(object).map(
+            lambda v: v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     text = [c for c in frame.columns
             if isinstance(frame[c].dtype, (pd.StringDtype, pd.CategoricalDtype))
             or frame[c].dtype == object]
@@ -182,8 +228,15 @@ class SDVGaussianCopula(_SDVAdapter):
 
     Examples
     --------
+    Making one needs no SDV; fitting does (skipped as a doctest: SDV is an optional extra).
+
     >>> from synthaug import get_generator
-    >>> gen = get_generator("sdv.gaussian_copula", random_state=0)  # doctest: +SKIP
+    >>> gen = get_generator("sdv.gaussian_copula", random_state=0)
+    >>> gen.name, gen.modality
+    ('sdv.gaussian_copula', 'tabular')
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"x": [1.0, 2.5, 3.1, 4.2], "c": ["a", "b", "a", "b"]})
+    >>> gen.fit(table).sample(3, random_state=1)  # doctest: +SKIP
     """
 
     family = "copula"

@@ -17,7 +17,8 @@ The pieces live in small modules so a new family reuses what it needs: :mod:`.in
 (construction and initialisation), :mod:`.blocks` (MLP, residual block, seeded dropout),
 :mod:`.transformer` (attention and the transformer block with its key/value cache),
 :mod:`.sampling` (Gumbel-softmax and categorical draws) and :mod:`.loop` (batches, the epoch
-loop, its history and the divergence error).
+loop, its history and the divergence check, which raises
+:class:`~synthaug.exceptions.TrainingDivergedError`).
 """
 
 from synthaug.generators.nn.blocks import MLP, ResidualBlock, SeededDropout, set_generator
@@ -25,7 +26,6 @@ from synthaug.generators.nn.init import build_module, init_parameters_, maybe_co
 from synthaug.generators.nn.loop import (
     IMPROVEMENT_TOLERANCE,
     EpochBatcher,
-    TrainingDivergedError,
     TrainingHistory,
     autocast,
     iter_slices,
@@ -41,7 +41,6 @@ __all__ = [
     "KVCache",
     "ResidualBlock",
     "SeededDropout",
-    "TrainingDivergedError",
     "TrainingHistory",
     "TransformerBlock",
     "attention",

@@ -3,9 +3,9 @@
 :func:`run_epochs` owns what every deep generator's fit does the same way: it calls the
 generator's ``step`` (one optimisation step, losses as device tensors), adds the losses up on
 the device, copies them to the host once per epoch, shows the progress bar, stops early on
-patience or on the caller's say-so, and stops with :class:`TrainingDivergedError` as soon as the
-monitored loss is no longer a finite number (a diverged model would otherwise train, and be
-saved, silently).
+patience or on the caller's say-so, and stops with
+:class:`~synthaug.exceptions.TrainingDivergedError` as soon as the monitored loss is no longer a
+finite number (a diverged model would otherwise train, and be saved, silently).
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from typing import Any
 
 import torch
 
-from synthaug.exceptions import InvalidParameterError, SynthaugError
+from synthaug.exceptions import InvalidParameterError, TrainingDivergedError
 from synthaug.utils.progress import progress_bar
 
 __all__ = [
     "IMPROVEMENT_TOLERANCE",
     "EpochBatcher",
-    "TrainingDivergedError",
     "TrainingHistory",
     "autocast",
     "iter_slices",
@@ -34,27 +33,6 @@ __all__ = [
 
 #: relative improvement of the monitored loss that counts as progress for early stopping
 IMPROVEMENT_TOLERANCE = 1e-4
-
-
-class TrainingDivergedError(SynthaugError, FloatingPointError):
-    """Training stopped because the monitored loss became NaN or infinite.
-
-    Attributes
-    ----------
-    loss : str
-        Name of the monitored loss.
-    epoch : int
-        0-based index of the epoch whose loss was not finite (as ``epoch_callback`` and
-        :attr:`TrainingHistory.best_epoch` count).
-    value : float
-        The loss value (``nan``, ``inf`` or ``-inf``).
-    """
-
-    def __init__(self, message: str, *, loss: str, epoch: int, value: float) -> None:
-        super().__init__(message)
-        self.loss = loss
-        self.epoch = epoch
-        self.value = value
 
 
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager[Any]:

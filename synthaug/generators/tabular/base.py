@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from synthaug.data.modality import LABEL
-from synthaug.data.schema import ColumnKind, TableSchema, as_frame
+from synthaug.data.schema import SHARED_BOUND_ROWS, ColumnKind, TableSchema, as_frame
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator
+from synthaug.utils.validation import check_bool
 
 __all__ = ["LABEL_COLUMN", "TabularGenerator"]
 
@@ -45,12 +46,16 @@ class TabularGenerator(BaseGenerator):
             # categorical: learnt as discrete, and a condition asks for one exact level
             frame[self.label_["column"]] = pd.Categorical(
                 np.asarray(y), categories=self.label_["classes"])
-        schema = TableSchema.detect(frame)
+        # numeric bounds that at least SHARED_BOUND_ROWS rows reach, not one person's extreme,
+        # unless the generator is asked for the exact ones (see _bound_rows)
+        schema = TableSchema.detect(frame, bound_rows=self._bound_rows())
         if schema.n_rows < 2:
             raise InvalidDataError("X has 1 row; a generator needs at least 2 rows to learn from.")
         # the output container is X's, whatever joining y made of it
         schema = dataclasses.replace(schema, container=container, array_dtype=array_dtype)
-        matrix = schema.to_matrix(frame)
+        # the model learns from values inside the bounds, so no part of it (a quantile grid,
+        # bin edges, a mixture's support) holds a value beyond them
+        matrix = schema.clip_to_bounds(schema.to_matrix(frame))
         self.schema_ = schema
         names = schema.names[:-1] if self.label_ is not None else schema.names
         self.n_features_in_ = len(names)
@@ -75,11 +80,18 @@ class TabularGenerator(BaseGenerator):
         if self.label_ is None:
             return self.schema_.to_container(batch)
         column = self.label_["column"]
-        labels = batch[column].to_numpy(dtype=object).astype(self.label_["dtype"])
+        values = batch[column].to_numpy(dtype=object)
         features = self.schema_.to_container(batch.drop(columns=[column]))
-        if self.label_["name"] is not None:
-            return features, pd.Series(labels, name=self.label_["name"])
-        return features, labels
+        series = self.label_.get("series")
+        if series is None:  # labels were an array: the same dtype back
+            return features, values.astype(self.label_["dtype"])
+        # labels were a Series: its name and pandas dtype back (category levels included)
+        if series.get("categories") is not None:
+            return features, pd.Series(pd.Categorical(
+                values, categories=series["categories"], ordered=series["ordered"]),
+                name=self.label_["name"])
+        return features, pd.Series(values, dtype=object, name=self.label_["name"]).astype(
+            series["dtype"])
 
     def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> dict[int, float]:
         """Map ``{column: value}`` to ``{column index: encoded value}``, or explain the error."""
@@ -93,6 +105,14 @@ class TabularGenerator(BaseGenerator):
         for key, value in conditions.items():
             # fitted with y: "label" names its classes, wherever the column sits
             name = self.label_["column"] if self.label_ is not None and key == LABEL else key
+            if name not in self.schema_.names:
+                known = [n for n in self.schema_.names
+                         if self.label_ is None or n != self.label_["column"]]
+                label = f" and {LABEL!r} (the class)" if self.label_ is not None else ""
+                raise InvalidParameterError(
+                    f"conditions names {key!r}, which is not in the fitted data; its columns "
+                    f"are {known[:20]}{label}."
+                )
             j = self.schema_.index(name)
             col = self.schema_.columns[j]
             if col.kind in (ColumnKind.IDENTIFIER, ColumnKind.EMPTY):
@@ -114,9 +134,13 @@ class TabularGenerator(BaseGenerator):
                     "generator can produce it faithfully."
                 ) from None
             if col.kind.is_continuous and not (col.minimum <= encoded <= col.maximum):
+                shared = "" if self._bound_rows() == 1 else (
+                    f" (the model keeps bounds that at least {self._bound_rows()} training rows "
+                    "reach; fit with exact_bounds=True to keep the exact minimum and maximum)")
                 raise InvalidParameterError(
                     f"conditions[{name!r}] = {value!r} is outside the fitted range "
-                    f"[{col.minimum}, {col.maximum}]; a generator cannot extrapolate it exactly."
+                    f"[{col.minimum}, {col.maximum}]{shared}; a generator cannot extrapolate it "
+                    "exactly."
                 )
             if col.kind.is_discrete and not self._level_seen(j, int(encoded)):
                 raise InvalidParameterError(
@@ -125,6 +149,19 @@ class TabularGenerator(BaseGenerator):
                 )
             fixed[j] = float(encoded)
         return fixed
+
+    def _bound_rows(self) -> int:
+        """How many training rows must reach a numeric bound the model keeps.
+
+        Generators with an ``exact_bounds`` parameter keep bounds that
+        :data:`~synthaug.data.schema.SHARED_BOUND_ROWS` rows reach unless it is true (then the
+        exact minimum and maximum, 1); those without one (adapters of other libraries, whose
+        models are never saved) keep the exact range they always had.
+        """
+        exact = getattr(self, "exact_bounds", None)
+        if exact is not None:
+            check_bool(exact, "exact_bounds")
+        return 1 if exact is None or exact else SHARED_BOUND_ROWS
 
     def _level_seen(self, column: int, code: int) -> bool:
         """Whether category ``code`` of ``column`` occurred in the fitted data."""
@@ -143,6 +180,11 @@ class TabularGenerator(BaseGenerator):
 
     def _is_fitted(self) -> bool:
         return hasattr(self, "schema_")
+
+    def _check_loaded(self) -> None:
+        # a few rows through the whole sampling path (model, decoding, dtypes): cheap for any
+        # tabular model, and the only check that sees how its saved parts fit together
+        self._output(self._sample_batch(4, {}, np.random.default_rng(0)))
 
     def _get_schema_extras(self) -> dict[str, Any]:
         return {"labels": self.label_} if self.label_ is not None else {}
@@ -171,11 +213,18 @@ def _label_info(frame: pd.DataFrame, y: Any) -> dict[str, Any]:
     while column in frame.columns:
         column = f"_{column}"
     classes = np.unique(values)
+    series: dict[str, Any] | None = None
+    if isinstance(y, pd.Series):
+        categorical = isinstance(y.dtype, pd.CategoricalDtype)
+        series = {"dtype": "category" if categorical else str(y.dtype),
+                  "categories": [_plain(c) for c in y.cat.categories] if categorical else None,
+                  "ordered": bool(y.cat.ordered) if categorical else False}
     return {
         "column": column,
         "classes": [_plain(c) for c in classes],
         "dtype": str(values.dtype),
         "name": str(y.name) if isinstance(y, pd.Series) and y.name is not None else None,
+        "series": series,
     }
 
 

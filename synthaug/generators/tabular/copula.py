@@ -61,6 +61,13 @@ class GaussianCopulaGenerator(TabularGenerator):
     shrinkage : float, default=1e-3
         Weight of the identity blended into the latent correlation so it stays positive definite
         (needed with constant or perfectly dependent columns).
+    exact_bounds : bool, default=False
+        Keep each number and date column's exact minimum and maximum.  By default the model
+        keeps the values that at least 10 training rows reach at each end (the 10th smallest
+        and largest; at most 1% of the rows), so a saved model never holds the extreme value
+        of a single person, and it learns from the training rows clipped to those bounds.
+        Samples stay within the bounds either way (``fidelity.out_of_range`` does not change:
+        they lie inside the real range); rows beyond them are not reproduced.
     device : str, default="auto"
         Accepted for the common interface; the copula computes with numpy on the CPU.
     random_state : int, numpy Generator or None
@@ -88,12 +95,14 @@ class GaussianCopulaGenerator(TabularGenerator):
         *,
         n_quantiles: int = 1000,
         shrinkage: float = 1e-3,
+        exact_bounds: bool = False,
         device: str = "auto",
         random_state: RandomState = None,
         progress: bool | None = None,
     ) -> None:
         self.n_quantiles = n_quantiles
         self.shrinkage = shrinkage
+        self.exact_bounds = exact_bounds
         self.device = device
         self.random_state = random_state
         self.progress = progress

@@ -165,6 +165,13 @@ class TabularTransformerGenerator(TorchTabularGenerator):
         loss has not improved for this many epochs, and the best epoch's weights are kept.
     validation_fraction : float, default=0.1
         Share of the rows held out for early stopping (unused without it).
+    exact_bounds : bool, default=False
+        Keep each number and date column's exact minimum and maximum.  By default the model
+        keeps the values that at least 10 training rows reach at each end (the 10th smallest
+        and largest; at most 1% of the rows), so a saved model never holds the extreme value
+        of a single person, and it learns from the training rows clipped to those bounds.
+        Samples stay within the bounds either way (``fidelity.out_of_range`` does not change:
+        they lie inside the real range); rows beyond them are not reproduced.
     device : str, default="auto"
         ``"auto"`` (a CUDA GPU when there is one), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     compile : bool, default=False
@@ -219,6 +226,7 @@ class TabularTransformerGenerator(TorchTabularGenerator):
         max_categories: int | None = 1000,
         early_stopping_patience: int | None = None,
         validation_fraction: float = 0.1,
+        exact_bounds: bool = False,
         device: str = "auto",
         compile: bool = False,
         bf16: bool = False,
@@ -238,6 +246,7 @@ class TabularTransformerGenerator(TorchTabularGenerator):
         self.max_categories = max_categories
         self.early_stopping_patience = early_stopping_patience
         self.validation_fraction = validation_fraction
+        self.exact_bounds = exact_bounds
         self.device = device
         self.compile = compile
         self.bf16 = bf16

@@ -132,6 +132,13 @@ class TVAEGenerator(TorchTabularGenerator):
     early_stopping_patience : int or None, default=None
         Stop when the training loss has not improved for this many epochs, and keep the weights
         of the best epoch.
+    exact_bounds : bool, default=False
+        Keep each number and date column's exact minimum and maximum.  By default the model
+        keeps the values that at least 10 training rows reach at each end (the 10th smallest
+        and largest; at most 1% of the rows), so a saved model never holds the extreme value
+        of a single person, and it learns from the training rows clipped to those bounds.
+        Samples stay within the bounds either way (``fidelity.out_of_range`` does not change:
+        they lie inside the real range); rows beyond them are not reproduced.
     device : str, default="auto"
         ``"auto"`` (a CUDA GPU when there is one), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     compile : bool, default=False
@@ -191,6 +198,7 @@ class TVAEGenerator(TorchTabularGenerator):
         numerical: str = "quantile",
         max_categories: int | None = 100,
         early_stopping_patience: int | None = None,
+        exact_bounds: bool = False,
         device: str = "auto",
         compile: bool = False,
         bf16: bool = False,
@@ -210,6 +218,7 @@ class TVAEGenerator(TorchTabularGenerator):
         self.numerical = numerical
         self.max_categories = max_categories
         self.early_stopping_patience = early_stopping_patience
+        self.exact_bounds = exact_bounds
         self.device = device
         self.compile = compile
         self.bf16 = bf16

@@ -19,8 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from synthaug import registry
-from synthaug.exceptions import SynthaugError
-from synthaug.utils.store import RunFolderError
+from synthaug.exceptions import RunFolderError, SynthaugError
 
 if TYPE_CHECKING:
     from synthaug.jobs.spec import EngineSpec
@@ -35,7 +34,7 @@ Done = Callable[[dict[str, Any]], None]
 
 class ShardFailedError(SynthaugError, RuntimeError):
     """A worker could not draw or write a shard (other than a failed write: that is a
-    :class:`~synthaug.utils.store.RunFolderError`).  The message holds the worker's error."""
+    :class:`~synthaug.exceptions.RunFolderError`).  The message holds the worker's error."""
 
 
 def raise_for_error(record: Mapping[str, Any], what: str) -> None:

@@ -20,12 +20,24 @@ the classic baseline   :attr:`~Task.baseline` (its name) and :meth:`~Task.classi
 the metric             :meth:`~Task.metrics` (classification metrics, per group)
 =====================  ====================================================================
 
+**Downstream models** are torch modules (``nn.Module``) made by factories registered in
+:data:`synthaug.registry.downstream_models`: ``factory(inputs, **params)``, where ``inputs`` is
+what the task's featurizer describes its model inputs with (:class:`~.tabular.TabularInputs`
+for tables).  A model's ``forward`` takes those inputs by name (``model(**inputs)``;
+``forward(x_num, x_cat)`` for tables) and returns ``(n, n_classes)`` logits.  Each task module
+defines and registers its modality's models (``tabular.mlp`` lives in
+:mod:`synthaug.recipes.tasks.tabular`); the task modules are the built-in modules of that
+registry, imported on its first lookup.  A user's own factory with that signature can be passed to
+:func:`synthaug.recipes.run` as ``model_factory``.
+
 Counting, indexing, joining and fingerprinting records go through the modality seam
 (:attr:`Task.data`, a :class:`~synthaug.data.modality.Modality`), never through the task.
 
 **Adding a modality** is adding one module, ``synthaug/recipes/tasks/<modality>.py``, that
 defines a :class:`Task` subclass and registers it with :func:`register_task`; every module of
-this package is imported on the first lookup, so nothing else changes.
+this package is imported on the first lookup, so the task needs nothing else.  Its downstream
+models are found once the module is listed among the built-in modules of
+:data:`synthaug.registry.downstream_models`.
 
 Examples
 --------
@@ -34,6 +46,10 @@ Examples
 True
 >>> get_task("tabular").default_model, get_task("tabular").baseline
 ('tabular.mlp', 'smote')
+>>> from synthaug import registry
+>>> from synthaug.recipes.tasks.tabular import TabularMLP
+>>> registry.downstream_models.get("tabular.mlp") is TabularMLP
+True
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ __all__ = [
     "Grouping",
     "Outcome",
     "build_groupings",
-    "check_int",
     "check_intersections",
     "check_sensitive_param",
     "normal_interval",
@@ -57,12 +56,6 @@ _TABLES = ("real", "synthetic", "holdout")
 
 
 # -- parameter checks --------------------------------------------------------------------------
-def check_int(value: Any, name: str, low: int) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is an integer >= ``low``."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise InvalidParameterError(f"{name} must be an integer >= {low}, got {value!r}.")
-
-
 def check_intersections(value: Any) -> None:
     """Raise unless ``value`` is one of "full", "pairs", "none"."""
     if value not in ("full", "pairs", "none"):

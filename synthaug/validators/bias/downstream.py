@@ -21,13 +21,13 @@ from threadpoolctl import threadpool_limits
 
 from synthaug.data.modality import Prepared
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.utils.validation import check_int
 from synthaug.validators.base import BaseValidator, Score, register_validator
 from synthaug.validators.bias._grouping import (
     Grouping,
     Intersections,
     Outcome,
     build_groupings,
-    check_int,
     check_intersections,
     check_sensitive_param,
     resolve_outcome,

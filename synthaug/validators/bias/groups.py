@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 
 from synthaug.exceptions import InvalidDataError
+from synthaug.utils.validation import check_int
 from synthaug.validators.base import BaseValidator, Score, register_validator
 from synthaug.validators.bias._grouping import (
     Grouping,
     Intersections,
     build_groupings,
-    check_int,
     check_intersections,
     check_sensitive_param,
     group_means,

@@ -6,8 +6,9 @@ column has no missing value, uniqueness where the real column is a key.  :class:
 it on the synthetic data and scores the share of values that meet it;
 :func:`expectation_suite` returns the suite itself, for reuse in a GX pipeline.
 
-Great Expectations is the optional extra ``synthaug[gx]``.  It is imported only inside the
-functions that need it (the import takes seconds), with its usage analytics switched off.
+Great Expectations is a core dependency (1.24 or later, which works with pandas 3 through the
+view below).  It is imported only inside the functions that need it (the import takes seconds),
+with its usage analytics switched off.
 
 pandas 3 note
 -------------

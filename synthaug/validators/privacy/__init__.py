@@ -10,6 +10,7 @@ from synthaug.validators.privacy.membership import (
     DensityRatioMembershipInference,
     DistanceMembershipInference,
 )
+from synthaug.validators.privacy.memorisation import Memorisation
 from synthaug.validators.privacy.shadow import ShadowModelMembershipInference
 from synthaug.validators.privacy.singling_out import SinglingOut
 
@@ -19,6 +20,7 @@ __all__ = [
     "DistanceMembershipInference",
     "DistanceToClosestRecord",
     "ExactCopies",
+    "Memorisation",
     "NearestNeighbourDistanceRatio",
     "ShadowModelMembershipInference",
     "SinglingOut",

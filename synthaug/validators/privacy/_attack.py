@@ -23,14 +23,12 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from synthaug.exceptions import InvalidParameterError, NotComputableError
+from synthaug.exceptions import NotComputableError
 from synthaug.validators._common import exact_match
 
 __all__ = [
     "RiskEstimate",
-    "check_fraction",
     "check_holdout_overlap",
-    "check_positive_int",
     "relative_risk",
     "roc_summary",
     "wilson_rate",
@@ -40,47 +38,43 @@ __all__ = [
 MAX_ROC_POINTS = 50
 #: false-positive rates at which the TPR is reported
 LOW_FPRS = (0.001, 0.01, 0.1)
-
-
-def check_positive_int(value: Any, name: str, *, allow_none: bool = False,
-                       minimum: int = 1) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is an int >= ``minimum``."""
-    if value is None and allow_none:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        extra = " or None" if allow_none else ""
-        raise InvalidParameterError(
-            f"{name} must be an integer >= {minimum}{extra}, got {value!r}."
-        )
-
-
-def check_fraction(value: Any, name: str, *, open_low: bool = False,
-                   open_high: bool = False) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is a number within [0, 1]."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
-    if not ok:
-        lo, hi = "(" if open_low else "[", ")" if open_high else "]"
-        raise InvalidParameterError(f"{name} must be a number within {lo}0, 1{hi}, got {value!r}.")
+#: standard errors of chance a holdout's copy rate may exceed the base rate by before the
+#: excess counts as leaked training rows
+OVERLAP_CHANCE_Z = 3.0
 
 
 def check_holdout_overlap(
     holdout: np.ndarray, train: np.ndarray, max_overlap: float, validator: str
 ) -> float:
-    """Share of holdout rows that copy a training row; raise when above ``max_overlap``.
+    """Share of holdout rows that copy a training row; raise when chance cannot explain it.
 
-    The same check, with the same message, as ``privacy.dcr``: a holdout that repeats training
-    rows is not unseen data, so every control figure built on it would understate the risk.
+    A holdout that repeats training rows is not unseen data, so every control figure built on
+    it would understate the risk.  But on a table of few distinct rows a proper holdout copies
+    training rows too, as often as any fresh sample does, so the overlap is compared with that
+    base rate (training rows that copy another training row; see
+    :func:`~synthaug.validators.privacy._repeats.chance_excess`): the check refuses when the
+    share of holdout rows that would have to be leaked training rows, beyond what chance
+    explains, is above ``max_overlap``.  With no repeats in the training data that share is
+    the overlap itself.
     """
-    overlap = float(exact_match(holdout, train).mean())
-    if overlap > max_overlap:
+    from synthaug.validators.privacy._repeats import chance_excess, loo_copy_hits
+
+    copied = exact_match(holdout, train)
+    overlap = float(copied.mean())
+    if overlap <= max_overlap:
+        return overlap
+    leaked = chance_excess(int(copied.sum()), len(holdout), loo_copy_hits(train), len(train),
+                           z=OVERLAP_CHANCE_Z)
+    if leaked.beyond_chance > max_overlap:
+        natural = (f"; fresh rows of these data copy a training row {leaked.base_rate:.1%} of "
+                   "the time (judging by how the training rows repeat each other)"
+                   if leaked.base_rate > 0 else "")
         raise NotComputableError(
             f"{validator}: holdout overlaps train: {overlap:.1%} of the holdout rows are "
-            f"exact copies of training rows (more than {max_overlap:.0%}). "
-            "Split the data before training the generator so that the holdout holds only "
-            "rows it never saw, or drop duplicate rows first. Data with very few distinct "
-            "rows can repeat rows by chance; raise max_holdout_overlap there."
+            f"exact copies of training rows{natural}, so about {leaked.beyond_chance:.0%} of "
+            f"them look leaked from the training data (more than {max_overlap:.0%}). Split "
+            "the data before training the generator so that the holdout holds only rows it "
+            "never saw, or drop duplicate rows first."
         )
     return overlap
 

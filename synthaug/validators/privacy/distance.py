@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.exceptions import InvalidDataError, InvalidParameterError, NotComputableError
+from synthaug.utils.validation import check_number
 from synthaug.validators._common import (
     MixedDistanceEncoder,
     exact_match,
@@ -22,6 +23,12 @@ from synthaug.validators._common import (
 )
 from synthaug.validators.base import FEATURE_MODALITIES, BaseValidator, Score, register_validator
 from synthaug.validators.privacy._attack import check_holdout_overlap
+from synthaug.validators.privacy._repeats import (
+    chance_excess,
+    duplicate_counts,
+    loo_copy_hits,
+    sides,
+)
 
 __all__ = ["DistanceToClosestRecord", "ExactCopies", "NearestNeighbourDistanceRatio"]
 
@@ -51,6 +58,15 @@ class DistanceToClosestRecord(BaseValidator):
     distribution rather than the rows puts half of the synthetic rows closer to each: the value
     is the share closer to the training sample (ties count half), 0.5 meaning no signal and 1.0
     every row closer to a training row.  This is the privacy figure of ``BENCHMARKS.md``.
+
+    At equal distances the sample holding more exact copies of the row counts as closer, and
+    only equal distances with equally many copies are ties.  That is the tie rule discrete data
+    need: on a table of a few coded columns most rows lie at distance 0 from both samples, and
+    with ties counted half a verbatim copy scored 0.5, like a fresh sample; a copy sits where
+    training rows pile up, so it now leans to the training sample.  A row independent of both
+    samples still has even chances (the two samples are exchangeable), so 0.5 keeps meaning no
+    signal.  How far a verbatim copy leans depends on the data (1.0 on continuous data, less
+    where rows repeat); ``privacy.memorisation`` divides by it to estimate the share copied.
 
     Distances are Euclidean on :class:`~synthaug.validators._common.MixedDistanceEncoder`'s
     embedding (numbers scaled by their robust range, categories one-hot so that a different level
@@ -157,11 +173,14 @@ class DistanceToClosestRecord(BaseValidator):
         to_train = d_train2[:, 0]
         to_hold = d_hold[:, 0]
 
-        # distances recomputed from coordinate differences, so equal distances are equal
-        # floats; the tolerance only absorbs the last bits of float32 rounding
-        tie = np.isclose(to_train, to_hold, rtol=1e-6, atol=1e-9)
-        closer = (to_train < to_hold) & ~tie
-        share = float(closer.mean() + 0.5 * tie.mean())
+        # at equal distances the side with more exact copies of the row is closer: on a table
+        # whose rows repeat, most rows sit at distance 0 from both samples, and only the
+        # copies tell a row drawn from the training rows from a fresh one (ties: exact draws)
+        synth_sample = synth[synth_rows]
+        side = sides(to_train, to_hold, duplicate_counts(synth_sample, train[train_rows]),
+                     duplicate_counts(synth_sample, hold[hold_rows]))
+        tie = side == 0
+        share = float(np.mean(side > 0) + 0.5 * tie.mean())
         n = len(to_train)
         half_width = 1.96 * math.sqrt(max(share * (1.0 - share), 0.25 / n) / n)
         interval = (max(0.0, share - half_width), min(1.0, share + half_width))
@@ -234,15 +253,40 @@ def _histograms(to_train: np.ndarray, to_hold: np.ndarray) -> dict[str, list[flo
 
 @register_validator("privacy.exact_copies")
 class ExactCopies(BaseValidator):
-    """Share of synthetic rows that are exact copies of a training row.
+    """Share of synthetic rows that copy a training row, beyond the rate chance gives.
 
     Rows are compared after the schema encoding (so ``40`` and ``40.0`` are equal, and missing
-    equals missing); identifier columns are left out, since generators make fresh ids.  Rows are
-    hashed and every hash hit is confirmed, so it is linear in the number of rows.
+    equals missing); identifier columns are left out, since generators make fresh ids.  Rows
+    are compared byte for byte in a canonical encoding, so it is linear in the number of rows
+    and no hash collision can count as a copy.
 
-    Details hold the number of copies, how many training rows were copied, and, when a
-    holdout is given, the share of holdout rows that copy a training row: the rate at which
-    independent real rows repeat training rows by chance (high in data with few distinct rows).
+    On a table whose rows repeat (a few coded columns) a fresh sample from the true
+    distribution copies training rows too, nearly as often as a verbatim copy, so the raw copy
+    rate cannot tell them apart.  It is compared with the base rate the data set: the share of
+    holdout rows that copy a training row when a holdout is given, else the share of training
+    rows that copy another training row (leaving each out in turn: an unbiased estimate of how
+    often a fresh row copies one).  The value is the share of synthetic rows that would have
+    to be copies, rather than fresh rows that happen to coincide, to explain the excess over
+    the base rate, after taking ``chance_z`` standard errors of the no-difference hypothesis
+    off it (see :func:`~synthaug.validators.privacy._repeats.chance_excess`).  With no repeats
+    in the data (base rate 0) there is no chance to discount, and the value is the raw copy
+    rate, as before: 1.0 for a verbatim copy, ``f`` for a generator that copies a share ``f``
+    of its rows.  Where nearly every row repeats, a copy is no rarer than a fresh draw; when
+    even a verbatim copy could not rise above chance the check says so
+    (:class:`~synthaug.exceptions.NotComputableError`: a suite reports it as not computable)
+    and ``privacy.memorisation`` measures copying instead, from a holdout.
+
+    Parameters
+    ----------
+    chance_z : float, default 3.0
+        Standard errors of chance taken off the excess before it counts.
+
+    Notes
+    -----
+    Details hold ``copy_rate`` (the raw share of synthetic rows that copy a training row),
+    ``base_rate`` and ``base_rate_from`` (``"holdout"`` or ``"train, leave-one-out"``),
+    ``estimate`` (the share of copies before discounting chance), ``std_error``, the number of
+    copies and of training rows copied, and, when a holdout is given, ``holdout_copy_rate``.
 
     Examples
     --------
@@ -257,6 +301,12 @@ class ExactCopies(BaseValidator):
     direction = "lower"
     modalities = FEATURE_MODALITIES
 
+    def __init__(self, *, chance_z: float = 3.0) -> None:
+        self.chance_z = chance_z
+
+    def _check_params(self) -> None:
+        check_number(self.chance_z, "chance_z", minimum=0)
+
     def score(
         self,
         real: Any,
@@ -265,6 +315,7 @@ class ExactCopies(BaseValidator):
         holdout: Any = None,
         context: Mapping[str, Any] | None = None,
     ) -> Score:
+        self._check_params()
         tables = self._prepare(real, synthetic, holdout, context)
         cols = list(tables.columns)
         train = tables.real[:, cols]
@@ -278,8 +329,36 @@ class ExactCopies(BaseValidator):
             ),
         }
         if tables.holdout is not None:
-            details["holdout_copy_rate"] = float(exact_match(tables.holdout[:, cols], train).mean())
-        return self._score(float(copies.mean()), details=details)
+            held = exact_match(tables.holdout[:, cols], train)
+            details["holdout_copy_rate"] = float(held.mean())
+            base_hits, n_base, source = int(held.sum()), len(held), "holdout"
+        else:
+            base_hits, n_base, source = loo_copy_hits(train), len(train), "train, leave-one-out"
+        z = float(self.chance_z)
+        excess = chance_excess(int(copies.sum()), len(synth), base_hits, n_base, z=z)
+        # what a verbatim copy of the training rows would score here: when even that is within
+        # chance, exact copies cannot show copying on these data at all
+        if chance_excess(len(synth), len(synth), base_hits, n_base, z=z).beyond_chance <= 0:
+            instead = ("privacy.memorisation measures copying from the holdout instead (it "
+                       "compares how close synthetic rows are to the training rows and to the "
+                       "holdout)." if source == "holdout" else "Give a holdout, so that "
+                       "privacy.memorisation (which compares how close synthetic rows are to "
+                       "the training rows and to the holdout) can measure it.")
+            raise NotComputableError(
+                f"{self.name}: {excess.base_rate:.1%} of fresh rows of these data copy a "
+                f"training row by chance ({source}), so even a verbatim copy of the training "
+                "rows would copy no more often than chance explains: exact copies cannot show "
+                f"copying here. {instead}"
+            )
+        details.update({
+            "copy_rate": excess.rate,
+            "base_rate": excess.base_rate,
+            "base_rate_from": source,
+            "estimate": excess.estimate,
+            "std_error": excess.std_error,
+            "chance_z": z,
+        })
+        return self._score(excess.beyond_chance, details=details)
 
 
 @register_validator("privacy.nndr")

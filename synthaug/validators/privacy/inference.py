@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.utils.validation import check_fraction, check_positive_int
 from synthaug.validators._common import (
     MixedDistanceEncoder,
     nearest_neighbours,
@@ -20,9 +21,7 @@ from synthaug.validators._common import (
 )
 from synthaug.validators.base import BaseValidator, Score, register_validator
 from synthaug.validators.privacy._attack import (
-    check_fraction,
     check_holdout_overlap,
-    check_positive_int,
     relative_risk,
 )
 

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from synthaug.data.modality import Prepared
 from synthaug.exceptions import InsufficientDataError, InvalidDataError
+from synthaug.utils.validation import check_fraction, check_positive_int
 from synthaug.validators._common import (
     MixedDistanceEncoder,
     nearest_neighbours,
@@ -37,9 +38,7 @@ from synthaug.validators._common import (
 )
 from synthaug.validators.base import FEATURE_MODALITIES, BaseValidator, Score, register_validator
 from synthaug.validators.privacy._attack import (
-    check_fraction,
     check_holdout_overlap,
-    check_positive_int,
     roc_summary,
 )
 

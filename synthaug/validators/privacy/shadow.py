@@ -38,13 +38,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from synthaug.exceptions import InsufficientDataError, InvalidParameterError
+from synthaug.utils.validation import check_fraction
 from synthaug.validators._common import (
     MixedDistanceEncoder,
     nearest_neighbours,
     resolve_validator_device,
 )
 from synthaug.validators.base import Score, register_validator
-from synthaug.validators.privacy._attack import check_fraction
 from synthaug.validators.privacy.membership import _MIN_CANDIDATES, _MembershipAttack
 
 __all__ = ["ShadowModelMembershipInference"]

@@ -15,12 +15,11 @@ import numpy as np
 
 from synthaug.data.schema import ColumnSchema
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
+from synthaug.utils.validation import check_fraction, check_positive_int
 from synthaug.validators._common import row_keys
 from synthaug.validators.base import BaseValidator, Score, register_validator
 from synthaug.validators.privacy._attack import (
-    check_fraction,
     check_holdout_overlap,
-    check_positive_int,
     relative_risk,
 )
 

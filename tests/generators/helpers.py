@@ -1,0 +1,21 @@
+"""Generators with small budgets, shared by the generator tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from synthaug import get_generator
+from synthaug.generators.base import BaseGenerator
+
+# Small budgets so deep generators really train, but only for an epoch or two.
+FAST_PARAMS: dict[str, dict[str, object]] = {
+    "tabular.copula": {},
+    "tabular.vae": {"epochs": 2, "batch_size": 64},
+    "tabular.gan": {"epochs": 2, "batch_size": 60},
+    "tabular.transformer": {"epochs": 2, "batch_size": 64},
+}
+
+
+def fitted(name: str, frame: pd.DataFrame, seed: int = 0) -> BaseGenerator:
+    params = {**FAST_PARAMS.get(name, {}), "random_state": seed, "device": "cpu"}
+    return get_generator(name, **params).fit(frame)
