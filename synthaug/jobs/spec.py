@@ -236,9 +236,9 @@ class EngineSpec(_StrictSpec):
 
     ``name`` is a registered engine (``local``: worker processes on this machine; ``ray``:
     Ray actors, on a local instance or an existing cluster).  ``workers`` left out: the local
-    engine uses one process per CPU core for a job that would take a minute or more in one
-    process, else the job's own process (start-up measured against speed-up; see
-    :mod:`synthaug.jobs.engines.local`), or one per GPU; Ray two actors.  ``threads`` is the torch
+    engine draws in the job's own process, adding a process per idle core only for jobs of a
+    minute or more (measured; see :mod:`synthaug.jobs.engines.local`), or one per GPU; Ray
+    two actors.  ``threads`` is the torch
     and BLAS threads per worker.  ``address`` (Ray: a cluster to join; left out, ``RAY_ADDRESS``
     or a Ray already initialised in this process, else a local instance) and ``gpus`` (Ray:
     GPUs per actor; left out, one when the job runs on CUDA) belong to the ``ray`` engine.

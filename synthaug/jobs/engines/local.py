@@ -8,16 +8,20 @@ with the job's process (``PR_SET_PDEATHSIG`` on Linux), so a killed job leaves n
 writing behind it.  One worker runs in the job's own process (no start-up cost), with the
 thread limits restored afterwards.
 
-How many workers by default: on the CPU, one per core this process may use
-(``os.sched_getaffinity``) when the job would take at least a minute in one process (the
-runner times a probe draw), else one in the job's own process; one per GPU when the job draws
-on CUDA (each its own ``cuda:i``).  Measured on the 2-core development machine under the load
-of five other engineers (``benchmarks/jobs.py``, RESULTS.md): two worker processes drew
-{STEADY} the rows/s of one once started, but starting them (spawn, importing torch and
-synthaug) took {STARTUP}, so a second process pays off only for jobs of about a minute or more.
-Scripts that call
-:func:`synthaug.jobs.run` with several workers need the usual ``if __name__ == "__main__":``
-guard, as for any ``spawn`` start.
+How many workers by default, measured rather than assumed: one, in the job's own process,
+unless the job would take a minute or more there (the runner times a probe draw) *and* cores
+are idle; then one more process per idle core (cores this process may use, from
+``os.sched_getaffinity``, minus the 1-minute load average), up to one per core.  On CUDA, one
+process per GPU (each its own ``cuda:i``).  Why (``benchmarks/jobs.py``, RESULTS.md, on the
+2-core development machine shared by six sessions, load average 9-13): two worker processes
+drew the GAN's rows at 0.6-0.8x and the copula's at 1.0x the rate of one process, after 25-27 s
+of start-up (spawn, importing torch and synthaug) and with 2-2.6x the memory; a pure-Python
+loop run in two processes at once ran each at half the speed of one.  The scheduler gives a
+session a fixed share of a busy machine however many processes it starts, so extra processes
+only help where a core is idle.  ``engine.workers`` sets the number outright.
+
+Scripts that call :func:`synthaug.jobs.run` with several workers need the usual
+``if __name__ == "__main__":`` guard, as for any ``spawn`` start.
 """
 
 from __future__ import annotations
@@ -42,18 +46,35 @@ __all__ = ["WORTH_A_POOL_S", "LocalEngine", "default_workers"]
 
 _POLL_S = 0.5
 #: a job estimated to take less than this in one process stays in the job's process: starting
-#: a worker process cost 10-26 s on the 2-core development machine (module docstring)
+#: worker processes cost 25-27 s on the 2-core development machine (module docstring)
 WORTH_A_POOL_S = 60.0
 
 
-def default_workers(device: str) -> int:
-    """Workers when ``engine.workers`` is left out (see the module docstring)."""
-    if device.startswith("cuda"):
-        return max(1, torch.cuda.device_count())
+def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # no affinity API (macOS, Windows)
         return max(1, os.cpu_count() or 1)
+
+
+def default_workers(device: str, estimate_s: float | None = None) -> int:
+    """Workers when ``engine.workers`` is left out (see the module docstring).
+
+    Examples
+    --------
+    >>> default_workers("cpu", estimate_s=5.0)
+    1
+    """
+    if device.startswith("cuda"):
+        return max(1, torch.cuda.device_count())
+    if estimate_s is not None and estimate_s < WORTH_A_POOL_S:
+        return 1  # start-up would cost more than a second process could save
+    cores = _cores()
+    try:
+        idle = max(0.0, cores - os.getloadavg()[0])
+    except OSError:  # no load average: assume the cores are ours
+        idle = float(cores)
+    return max(1, min(cores, 1 + int(idle)))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -105,10 +126,8 @@ class LocalEngine(Engine):
         kind = getattr(self, "_device", torch.device("cpu")).type
         if self.spec.workers is not None:
             wanted = self.spec.workers
-        elif kind == "cpu" and self.estimate_s is not None and self.estimate_s < WORTH_A_POOL_S:
-            wanted = 1  # start-up would cost more than a second process saves
         else:
-            wanted = default_workers(kind)
+            wanted = default_workers(kind, self.estimate_s)
         return max(1, min(wanted, n_tasks))
 
     def run(self, context: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]],
