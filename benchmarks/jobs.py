@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+# the repository root: the image and text jobs load the test generators of tests/dummies.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import command_line, machine, write_section
 
@@ -116,12 +117,12 @@ def fit_models(folder: Path, device: str) -> dict[str, Path]:
 def fit_dummies(folder: Path) -> dict[str, Path]:
     """The tiny image and text generators of tests/dummies.py, fitted and saved."""
     import numpy as np
-    from dummies import IMAGE_DUMMY, TEXT_DUMMY
     from sklearn.datasets import load_digits
 
     from synthaug import get_generator
     from synthaug.data.image import Images
     from synthaug.data.text import Texts
+    from tests.dummies import IMAGE_DUMMY, TEXT_DUMMY
 
     digits = load_digits()
     pixels = np.clip(digits.images * 16, 0, 255).astype(np.uint8)[..., None]
@@ -150,7 +151,7 @@ if __name__ == "__main__":
 
     spec = json.loads(Path(sys.argv[1]).read_text())
     if sys.argv[3] == "dummy":
-        from dummies import dummies_registered
+        from tests.dummies import dummies_registered
 
         with dummies_registered():
             result = run(spec, progress=False)
@@ -172,7 +173,7 @@ def one_job(model: Path, records: int, engine: str, workers: int, device: str,
     (folder / "job.json").write_text(json.dumps(spec))
     (folder / "child.py").write_text(CHILD)
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests")]),
+    env = {**os.environ, "PYTHONPATH": str(root),
            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # a private Ray listens on loopback
     env.pop("RAY_ADDRESS", None)
     try:
@@ -248,7 +249,8 @@ def main() -> None:
     parser.add_argument("--reading", default="", help="the paragraph under the tables")
     args = parser.parse_args()
     import torch
-    from dummies import IMAGE_DUMMY, TEXT_DUMMY, dummies_registered
+
+    from tests.dummies import IMAGE_DUMMY, TEXT_DUMMY, dummies_registered
 
     torch.set_num_threads(1)
     entries = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else []

@@ -8,8 +8,10 @@ installed (``pip install 'synthaug[ray]'``; CI installs it, so these run there).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -17,18 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_support import (
+
+from synthaug.exceptions import InvalidParameterError
+from synthaug.generators.base import BaseGenerator
+from synthaug.jobs import run
+from tests.jobs.support import (
     NO_PICKLE,
     assert_not_picklable,
+    importable_path,
     job,
     nopickle_registered,
     save_copula,
     shard_digests,
 )
-
-from synthaug.exceptions import InvalidParameterError
-from synthaug.generators.base import BaseGenerator
-from synthaug.jobs import run
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
@@ -58,12 +61,11 @@ def ray_local() -> Iterator[Any]:
     if ray.is_initialized():
         pytest.skip("a Ray instance is already running in this process")
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # unix socket paths must stay short
-    here = str(Path(__file__).resolve().parent)
     ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False,
              object_store_memory=100 * 1024**2, _temp_dir=temp, configure_logging=False,
              log_to_driver=False,
-             # workers import jobs_support (the test generators) from this checkout
-             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([here, *sys.path])}})
+             # actors import the test generators (tests.*) and synthaug from this checkout
+             runtime_env={"env_vars": {"PYTHONPATH": importable_path()}})
     try:
         address = ray.get_runtime_context().gcs_address
         assert address.startswith("127.0.0.1:"), f"Ray is not on loopback: {address}"
@@ -115,3 +117,33 @@ def test_ray_refuses_more_actors_than_cpus_before_any_work(ray_local: Any, model
     with pytest.raises(InvalidParameterError, match="needs 3 CPUs, but the Ray cluster has 2"):
         run(job(model, out, engine={"name": "ray", "workers": 3}))
     assert not out.exists()
+
+
+def test_a_job_joins_an_existing_cluster_named_by_ray_address(ray_local: Any, model: Path,
+                                                              tmp_path: Path) -> None:
+    """``RAY_ADDRESS`` names a running cluster (here this module's): the job's process joins
+    it, its actors write the shards, and leaving it stops nothing."""
+    local = tmp_path / "local"
+    run(job(model, local))
+    out = tmp_path / "out"
+    file = tmp_path / "job.toml"
+    file.write_text(f'records = 2500\nseed = 7\n[model]\npath = "{model}"\n'
+                    f'[output]\npath = "{out}"\nshard_size = 1000\n'
+                    '[engine]\nname = "ray"\nworkers = 2\n')
+    # LOOPBACK too: else Ray "canonicalises" 127.0.0.1 in RAY_ADDRESS to this machine's own
+    # address, where this loopback-only cluster does not listen, and retries forever
+    env = {**os.environ, "RAY_ADDRESS": ray_local.get_runtime_context().gcs_address,
+           LOOPBACK: "0", "PYTHONPATH": importable_path(), "SYNTHAUG_PROGRESS": "0"}
+    proc = subprocess.run([sys.executable, "-m", "synthaug.cli", "generate", str(file)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "job complete: 2,500 records in 3 shards" in proc.stdout
+    assert shard_digests(out) == shard_digests(local)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["runs"][-1]["engine"]["name"] == "ray"
+
+    @ray_local.remote
+    def alive() -> int:
+        return 1
+
+    assert ray_local.get(alive.remote()) == 1  # the cluster outlived the job that joined it

@@ -1,14 +1,20 @@
 """What the batch-job tests share: tiny saved generators, job specs, and folder digests.
 
-Workers (spawned processes, Ray actors) import generator classes by their module, so the
-classes registered here live in this importable module, not in a test file.
+Workers (spawned processes, Ray actors, the subprocesses of the kill tests) import generator
+classes by their module path (``tests.jobs.support.UnpicklableCopula``,
+``tests.dummies.MeanImageGenerator``), so those classes live in importable modules, not in test
+files, and every worker needs the repository root on its path: spawned processes inherit this
+process's ``sys.path`` (pytest puts the root there, the tests folder being a package), and the
+tests hand :func:`importable_path` to subprocesses and Ray actors as ``PYTHONPATH``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,13 +27,12 @@ from synthaug import registry
 from synthaug.generators.base import register_generator
 from synthaug.generators.tabular.copula import GaussianCopulaGenerator
 
-try:  # the tests folder as a package (the tests engineer's layout) or on sys.path (today's)
-    from tests.dummies import IMAGE_DUMMY, TEXT_DUMMY, dummies_registered
-except ImportError:  # pragma: no cover - depends on how pytest was started
-    from dummies import IMAGE_DUMMY, TEXT_DUMMY, dummies_registered  # type: ignore[no-redef]
+__all__ = ["NO_PICKLE", "ROOT", "UnpicklableCopula", "assert_not_picklable", "digest",
+           "importable_path", "job", "make_table", "nopickle_registered", "save_copula",
+           "shard_digests"]
 
-__all__ = ["IMAGE_DUMMY", "NO_PICKLE", "TEXT_DUMMY", "UnpicklableCopula", "digest",
-           "dummies_registered", "job", "make_table", "nopickle_registered", "shard_digests"]
+#: the repository root: ``tests.*`` (the test generators) and this checkout's ``synthaug``
+ROOT = Path(__file__).resolve().parents[2]
 
 NO_PICKLE = "tabular.nopickle"
 
@@ -45,6 +50,12 @@ def nopickle_registered() -> Iterator[None]:
     with registry.generators.scoped():
         register_generator(NO_PICKLE)(UnpicklableCopula)
         yield
+
+
+def importable_path() -> str:
+    """``PYTHONPATH`` for a subprocess or Ray actor that must import what this process does:
+    the repository root first, then this process's own path."""
+    return os.pathsep.join([str(ROOT), *sys.path])
 
 
 def make_table(n: int = 400, seed: int = 0) -> pd.DataFrame:

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_support import job, save_copula, shard_digests
 
 from synthaug.jobs import run
+from tests.jobs.support import importable_path, job, make_table, save_copula, shard_digests
 
 KILLER = r'''
 import json, os, signal, sys
@@ -107,8 +107,6 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     suite.write_text('version = 1\nname = "small"\n[[checks]]\n'
                      'validator = "fidelity.column_shapes"\nmin = 0.5\n')
     real = root / "real.csv"
-    from jobs_support import make_table
-
     make_table().to_csv(real, index=False)
     sections = {"validation": {"suite": str(suite), "data": str(real), "sample": 300}}
     reference = root / "reference"
@@ -120,8 +118,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    here = str(Path(__file__).resolve().parent)
-    env["PYTHONPATH"] = os.pathsep.join([here, *sys.path])  # this checkout and jobs_support
+    env["PYTHONPATH"] = importable_path()  # this checkout and the test generators
     env["SYNTHAUG_PROGRESS"] = "0"
     return env
 

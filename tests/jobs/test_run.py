@@ -13,16 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from jobs_support import (
-    IMAGE_DUMMY,
-    TEXT_DUMMY,
-    digest,
-    dummies_registered,
-    job,
-    make_table,
-    save_copula,
-    shard_digests,
-)
 
 from synthaug import get_generator
 from synthaug.cli import main
@@ -31,6 +21,14 @@ from synthaug.data.text import Texts
 from synthaug.exceptions import RunFolderError, UnsafeOutputError, ValidationFailedError
 from synthaug.jobs import JobConflictError, ShardChecksumError, run
 from synthaug.jobs.store import JobStore
+from tests.dummies import IMAGE_DUMMY, TEXT_DUMMY
+from tests.jobs.support import (
+    digest,
+    job,
+    make_table,
+    save_copula,
+    shard_digests,
+)
 
 MIX = {"column": "income", "classes": [{"label": ">50K", "share": 0.3},
                                        {"label": "<=50K", "share": 0.7}]}
@@ -301,33 +299,33 @@ def test_image_and_text_jobs_through_their_writers(tmp_path: Path) -> None:
     labels = np.array(["cat", "dog"] * 20, dtype=object)
     texts = Texts(np.array(["a good film", "a bad film", "great acting", "dull plot"] * 10,
                            dtype=object), np.array([1, 0, 1, 0] * 10))
-    with dummies_registered():
-        get_generator(IMAGE_DUMMY, random_state=0).fit(Images(pixels, labels)).save(
-            tmp_path / "img-model")
-        get_generator(TEXT_DUMMY, random_state=0).fit(texts).save(tmp_path / "txt-model")
-        images = {"records": 50, "model": {"path": str(tmp_path / "img-model")},
-                  "output": {"path": str(tmp_path / "images"), "shard_size": 20},
-                  "mix": {"classes": [{"label": "cat", "share": 0.2},
-                                      {"label": "dog", "share": 0.8}]},
-                  "engine": {"workers": 1}}
-        result = run(images)
-        assert result.ok and [e["name"] for e in result.manifest["shards"]] == [
-            "shards/shard-00000", "shards/shard-00001", "shards/shard-00002"]
-        shard = tmp_path / "images" / "shards" / "shard-00000"
-        assert (shard / "labels.csv").is_file() and len(list(shard.rglob("*.png"))) == 20
-        labels_read = pd.concat(pd.read_csv(tmp_path / "images" / "shards" / f"shard-0000{i}"
-                                            / "labels.csv") for i in range(3))["label"]
-        assert labels_read.value_counts().to_dict() == {"dog": 40, "cat": 10}
-        before = shard_digests(tmp_path / "images")
-        shutil.rmtree(shard)
-        assert run(images).written == 1 and shard_digests(tmp_path / "images") == before
-        text_job = {"records": 30, "model": {"path": str(tmp_path / "txt-model")},
-                    "output": {"path": str(tmp_path / "texts"), "shard_size": 16},
-                    "conditions": {"label": 1}, "engine": {"workers": 1}}
-        done = run(text_job)
-        lines = [json.loads(line) for i in range(2) for line in
-                 (tmp_path / "texts" / "shards" / f"shard-0000{i}.jsonl").read_text()
-                 .splitlines()]
-        assert done.ok and len(lines) == 30 and {r["label"] for r in lines} == {1}
-        with pytest.raises(Exception, match=r"conditions\.colour|class only"):
-            run({**text_job, "conditions": {"colour": "red"}})
+    # the tiny image and text generators are registered for the whole session (conftest.py)
+    get_generator(IMAGE_DUMMY, random_state=0).fit(Images(pixels, labels)).save(
+        tmp_path / "img-model")
+    get_generator(TEXT_DUMMY, random_state=0).fit(texts).save(tmp_path / "txt-model")
+    images = {"records": 50, "model": {"path": str(tmp_path / "img-model")},
+              "output": {"path": str(tmp_path / "images"), "shard_size": 20},
+              "mix": {"classes": [{"label": "cat", "share": 0.2},
+                                  {"label": "dog", "share": 0.8}]},
+              "engine": {"workers": 1}}
+    result = run(images)
+    assert result.ok and [e["name"] for e in result.manifest["shards"]] == [
+        "shards/shard-00000", "shards/shard-00001", "shards/shard-00002"]
+    shard = tmp_path / "images" / "shards" / "shard-00000"
+    assert (shard / "labels.csv").is_file() and len(list(shard.rglob("*.png"))) == 20
+    labels_read = pd.concat(pd.read_csv(tmp_path / "images" / "shards" / f"shard-0000{i}"
+                                        / "labels.csv") for i in range(3))["label"]
+    assert labels_read.value_counts().to_dict() == {"dog": 40, "cat": 10}
+    before = shard_digests(tmp_path / "images")
+    shutil.rmtree(shard)
+    assert run(images).written == 1 and shard_digests(tmp_path / "images") == before
+    text_job = {"records": 30, "model": {"path": str(tmp_path / "txt-model")},
+                "output": {"path": str(tmp_path / "texts"), "shard_size": 16},
+                "conditions": {"label": 1}, "engine": {"workers": 1}}
+    done = run(text_job)
+    lines = [json.loads(line) for i in range(2) for line in
+             (tmp_path / "texts" / "shards" / f"shard-0000{i}.jsonl").read_text()
+             .splitlines()]
+    assert done.ok and len(lines) == 30 and {r["label"] for r in lines} == {1}
+    with pytest.raises(Exception, match=r"conditions\.colour|class only"):
+        run({**text_job, "conditions": {"colour": "red"}})

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jobs_support import job, save_copula
 
 from synthaug.cli import main
 from synthaug.config import SpecError
@@ -18,6 +17,7 @@ from synthaug.exceptions import InvalidParameterError, UnknownComponentError
 from synthaug.jobs import check, load_job, run
 from synthaug.jobs.plan import class_totals, plan_shards, shard_name
 from synthaug.utils.random import derive_seed
+from tests.jobs.support import job, save_copula
 
 
 @pytest.fixture(scope="module")
