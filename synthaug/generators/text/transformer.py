@@ -125,6 +125,8 @@ class TransformerTextGenerator(TorchTextGenerator):
     """
 
     family = "transformer"
+    # what augment(generator="auto") picks for texts
+    tags = frozenset({"gpu", "exact_conditions", "default"})
 
     def __init__(
         self,

@@ -149,3 +149,26 @@ def test_sampling_settings(trained) -> None:  # type: ignore[no-untyped-def]
     lengths = np.array([len(trained.tokenizer_.encode([t], 48)[0])
                         for t in trained.sample(20, random_state=0)[0]])
     assert lengths.max() <= 48
+
+
+def test_augment_filters_texts_and_reports_the_screening(reviews) -> None:  # type: ignore[no-untyped-def]
+    from synthaug import augment
+
+    texts, labels = reviews
+    params = {**TINY, "epochs": 40, "d_model": 64, "n_layers": 2, "learning_rate": 3e-3,
+              "vocab_size": 400}
+    (out, _), report = augment(texts, labels, generator="text.transformer",
+                               generator_params=params, balance=True, filter=0.6,
+                               suite=None, random_state=0)
+    assert len(out) == len(texts) + report.n_synthetic and report.n_synthetic > 0
+    assert report.screening is not None and report.screening["kept"] == report.n_synthetic
+    assert report.screening["drawn"] >= report.screening["kept"]
+    assert "screening: kept" in str(report)
+    assert {"fresh", "rotten"} >= set(report.screening["per_label"])
+
+
+def test_augment_refuses_a_filter_for_generators_without_one(mixed_frame) -> None:  # type: ignore[no-untyped-def]
+    from synthaug import augment
+
+    with pytest.raises(InvalidParameterError, match="no such filter"):
+        augment(mixed_frame, n=5, filter=0.5, suite=None)
