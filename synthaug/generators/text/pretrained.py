@@ -34,8 +34,7 @@ import torch
 from torch import nn
 
 from synthaug.exceptions import InvalidParameterError, MissingDependencyError, ModelFormatError
-from synthaug.generators.nn import sample_categorical
-from synthaug.generators.nn.gpt import top_p_logits
+from synthaug.generators.nn.gpt import draw_next
 
 __all__ = ["PRETRAINED", "FineTunedLM", "PretrainedPath"]
 
@@ -194,15 +193,8 @@ class FineTunedLM:
                                device=self.device)
             done = torch.zeros(len(rows), dtype=torch.bool, device=self.device)
             for t in range(max_length):
-                scores = logits.float() / temperature
-                if t == 0:
-                    scores[:, self.end_id] = float("-inf")
-                if top_k is not None and top_k < scores.shape[-1]:
-                    best, where = scores.topk(top_k, dim=-1)
-                    pick = sample_categorical(top_p_logits(best, top_p), generator)
-                    tok = where.gather(1, pick.unsqueeze(1)).squeeze(1)
-                else:
-                    tok = sample_categorical(top_p_logits(scores, top_p), generator)
+                tok = draw_next(logits, generator, temperature=temperature, top_k=top_k,
+                                top_p=top_p, ban=self.end_id if t == 0 else None)
                 tok = torch.where(done, self.end_id, tok)
                 drawn[:, t] = tok
                 done |= tok == self.end_id

@@ -11,6 +11,7 @@ state (training-text hashes, the label filter) is saved beside the codec here.
 
 from __future__ import annotations
 
+import warnings
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
@@ -19,12 +20,14 @@ import numpy as np
 import torch
 
 from synthaug.data.text.container import Texts
+from synthaug.exceptions import SynthaugWarning
 from synthaug.generators.nn import iter_slices
 from synthaug.generators.text.base import TextGenerator
+from synthaug.generators.text.tokens import BPETokenizer
 from synthaug.generators.torch import EpochCallback, TorchGeneratorMixin
 from synthaug.utils.random import torch_generator
 
-__all__ = ["EpochCallback", "TorchTextGenerator"]
+__all__ = ["BPETextGenerator", "EpochCallback", "TorchTextGenerator"]
 
 
 class TorchTextGenerator(TorchGeneratorMixin, TextGenerator):
@@ -103,3 +106,63 @@ class TorchTextGenerator(TorchGeneratorMixin, TextGenerator):
     def _set_codec_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
                          ) -> None:
         """Restore what :meth:`_codec_state` returned."""
+
+
+class BPETextGenerator(TorchTextGenerator):
+    """A torch text generator over a byte-level BPE tokenizer fitted on its texts.
+
+    :meth:`_tokenize` fits ``tokenizer_`` (``vocab_size`` tokens at most) and lays the texts
+    out as ``seq`` ``(N, w + 2)``: the class's prefix token (``n_tokens + class``), the text's
+    ids, the end token and end-token padding; and ``target`` ``(N, w + 1)``: what position
+    ``j`` of ``seq`` predicts (``-100`` where nothing is).  A text longer than
+    ``max_length`` tokens is cut to its first ``max_length`` and loses its end token (the
+    model never learns to stop where a cut fell); ``n_truncated_`` counts them and a
+    :class:`~synthaug.exceptions.SynthaugWarning` says so.  The tokenizer is saved as its
+    JSON (the codec state).
+    """
+
+    vocab_size: int
+    max_length: int
+
+    def _tokenize(self, texts: Texts) -> tuple[np.ndarray, np.ndarray]:
+        limit = int(self.max_length)
+        # long texts are cut in characters first, so no megabyte reaches the BPE trainer
+        self.tokenizer_ = BPETokenizer.fit([t[: 16 * (limit + 1)] for t in texts.texts],
+                                           int(self.vocab_size))
+        encoded = self.tokenizer_.encode(list(texts.texts), limit)
+        lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+        self.n_truncated_ = int((lengths > limit).sum())
+        if self.n_truncated_:
+            warnings.warn(
+                f"{self.name}: {self.n_truncated_} of {len(texts)} training texts are longer "
+                f"than max_length={limit} tokens and were cut to their first {limit} (the model "
+                "learns no ending for them); raise max_length to keep them whole.",
+                SynthaugWarning, stacklevel=7)
+        classes = self._class_ids(texts)
+        n_tok, end = self.tokenizer_.n_tokens, self.tokenizer_.end_id
+        width = min(limit, int(lengths.max())) + 2  # prefix, tokens, end
+        seq = np.full((len(texts), width), end, dtype=np.int64)
+        target = np.full((len(texts), width - 1), -100, dtype=np.int64)
+        for i, ids in enumerate(encoded):
+            ids = ids[:limit]
+            seq[i, 0] = n_tok + classes[i]
+            seq[i, 1:1 + len(ids)] = ids
+            target[i, :len(ids)] = ids
+            if lengths[i] <= limit:  # a whole text learns to end; a cut one does not
+                target[i, len(ids)] = end
+        return seq, target
+
+    def _texts_of(self, rows: np.ndarray) -> list[str]:
+        """Drawn id rows ``(k, steps)`` as texts, each cut at its first end token."""
+        end = self.tokenizer_.end_id
+        stops = np.where((rows == end).any(axis=1), (rows == end).argmax(axis=1), rows.shape[1])
+        return self.tokenizer_.decode([r[:e] for r, e in zip(rows, stops, strict=True)])
+
+    def _codec_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        return {"tokenizer": self.tokenizer_.to_str(),
+                "n_truncated": int(self.n_truncated_)}, {}
+
+    def _set_codec_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
+                         ) -> None:
+        self.tokenizer_ = BPETokenizer.from_str(str(state["tokenizer"]))
+        self.n_truncated_ = int(state.get("n_truncated", 0))

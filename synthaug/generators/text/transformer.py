@@ -17,7 +17,6 @@ are the text base's (:mod:`synthaug.generators.text.base`).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,7 +25,7 @@ import torch
 from torch import nn
 
 from synthaug.data.text.container import Texts
-from synthaug.exceptions import InvalidParameterError, ModelFormatError, SynthaugWarning
+from synthaug.exceptions import InvalidParameterError, ModelFormatError
 from synthaug.generators.base import register_generator
 from synthaug.generators.nn import (
     EpochBatcher,
@@ -34,12 +33,10 @@ from synthaug.generators.nn import (
     TrainingHistory,
     autocast,
     iter_slices,
-    sample_categorical,
 )
-from synthaug.generators.nn.gpt import PrefixGPT, top_p_logits
+from synthaug.generators.nn.gpt import PrefixGPT, draw_next
 from synthaug.generators.text.pretrained import PRETRAINED, PretrainedPath
-from synthaug.generators.text.tokens import BPETokenizer
-from synthaug.generators.text.torch_base import EpochCallback, TorchTextGenerator
+from synthaug.generators.text.torch_base import BPETextGenerator, EpochCallback
 from synthaug.utils.random import RandomState
 from synthaug.utils.validation import (
     check_fraction,
@@ -57,7 +54,7 @@ _END_CHECK = 8
 
 
 @register_generator("text.transformer")
-class TransformerTextGenerator(PretrainedPath, TorchTextGenerator):
+class TransformerTextGenerator(PretrainedPath, BPETextGenerator):
     """Label-conditional GPT-style text generator trained from scratch (module docstring).
 
     Parameters
@@ -141,7 +138,7 @@ class TransformerTextGenerator(PretrainedPath, TorchTextGenerator):
     ...                                device="cpu", random_state=0, progress=False)
     >>> out, y = gen.fit(texts, labels).sample(3, conditions={"label": "rotten"},
     ...                                        random_state=0)
-    >>> len(out), list(y)
+    >>> len(out), y.tolist()
     (3, ['rotten', 'rotten', 'rotten'])
     """
 
@@ -244,30 +241,8 @@ class TransformerTextGenerator(PretrainedPath, TorchTextGenerator):
             self._fit_pretrained(texts, self._class_ids(texts), rng)
 
     def _prepare(self, texts: Texts, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        limit = int(self.max_length)
-        self.tokenizer_ = BPETokenizer.fit(
-            [t[: 16 * (limit + 1)] for t in texts.texts], int(self.vocab_size))
-        encoded = self.tokenizer_.encode(list(texts.texts), limit)
-        lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-        self.n_truncated_ = int((lengths > limit).sum())
-        if self.n_truncated_:
-            warnings.warn(
-                f"text.transformer: {self.n_truncated_} of {len(texts)} training texts are "
-                f"longer than max_length={limit} tokens and were cut to their first {limit} "
-                "(the model learns no ending for them); raise max_length to keep them whole.",
-                SynthaugWarning, stacklevel=6)
-        classes = self._class_ids(texts)
-        n_tok = self.tokenizer_.n_tokens
-        width = min(limit, int(lengths.max())) + 2  # label, tokens, end
-        seq = np.full((len(texts), width), self.tokenizer_.end_id, dtype=np.int64)
-        target = np.full((len(texts), width - 1), -100, dtype=np.int64)
-        for i, ids in enumerate(encoded):
-            ids = ids[:limit]
-            seq[i, 0] = n_tok + classes[i]
-            seq[i, 1:1 + len(ids)] = ids
-            target[i, :len(ids)] = ids
-            if lengths[i] <= limit:  # a whole text learns to end; a cut one does not
-                target[i, len(ids)] = self.tokenizer_.end_id
+        seq, target = self._tokenize(texts)
+        n_tok, limit = self.tokenizer_.n_tokens, int(self.max_length)
         self.arch_ = {"n_tokens": n_tok, "n_prefix": max(1, len(self.schema_.classes)),
                       "max_positions": limit + 1, "d_model": int(self.d_model),
                       "n_heads": int(self.n_heads), "n_layers": int(self.n_layers),
@@ -367,31 +342,22 @@ class TransformerTextGenerator(PretrainedPath, TorchTextGenerator):
         end = self.tokenizer_.end_id
         limit = int(self.arch_["max_positions"]) - 1
         temperature, top_p = float(self.temperature), float(self.top_p)
-        top_k = None if self.top_k is None or self.top_k >= model.n_tokens else int(self.top_k)
+        top_k = None if self.top_k is None else int(self.top_k)
         caches: list[KVCache] = [[] for _ in model.blocks]
         out = torch.full((k, limit), end, dtype=torch.long, device=dev)
         done = torch.zeros(k, dtype=torch.bool, device=dev)
         with autocast(dev, self.bf16):
             h = model.hidden((classes + model.n_tokens).unsqueeze(1), 0, caches)[:, -1]
             for t in range(limit):
-                logits = model.logits(h).float() / temperature
-                if t == 0:
-                    logits[:, end] = float("-inf")  # no empty text
-                if top_k is None:
-                    tok = sample_categorical(top_p_logits(logits, top_p), generator)
-                else:
-                    best, where = logits.topk(top_k, dim=-1)
-                    pick = sample_categorical(top_p_logits(best, top_p), generator)
-                    tok = where.gather(1, pick.unsqueeze(1)).squeeze(1)
+                tok = draw_next(model.logits(h), generator, temperature=temperature,
+                                top_k=top_k, top_p=top_p, ban=end if t == 0 else None)
                 tok = torch.where(done, end, tok)
                 out[:, t] = tok
                 done |= tok == end
                 if t + 1 == limit or ((t + 1) % _END_CHECK == 0 and bool(done.all())):
                     break
                 h = model.hidden(tok.unsqueeze(1), t + 1, caches)[:, -1]
-        rows = out.cpu().numpy()
-        ends = np.where((rows == end).any(axis=1), (rows == end).argmax(axis=1), limit)
-        return self.tokenizer_.decode([r[:e] for r, e in zip(rows, ends, strict=True)])
+        return self._texts_of(out.cpu().numpy())
 
     # -- persistence ---------------------------------------------------------------------------
     def _get_model_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -405,15 +371,6 @@ class TransformerTextGenerator(PretrainedPath, TorchTextGenerator):
             super()._set_model_state(state, tensors)
         else:
             self._set_pretrained_state(state, tensors)
-
-    def _codec_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        return {"tokenizer": self.tokenizer_.to_str(),
-                "n_truncated": int(self.n_truncated_)}, {}
-
-    def _set_codec_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
-                         ) -> None:
-        self.tokenizer_ = BPETokenizer.from_str(str(state["tokenizer"]))
-        self.n_truncated_ = int(state.get("n_truncated", 0))
 
     def _check_loaded(self) -> None:
         a = self.arch_
