@@ -172,3 +172,19 @@ def test_augment_refuses_a_filter_for_generators_without_one(mixed_frame) -> Non
 
     with pytest.raises(InvalidParameterError, match="no such filter"):
         augment(mixed_frame, n=5, filter=0.5, suite=None)
+
+
+def test_vae_is_label_conditional_and_round_trips(reviews, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    words = {"fresh": {"fine", "warm", "moving", "smart", "funny", "great", "bold", "tender"},
+             "rotten": {"dull", "flat", "tedious", "weak", "long", "messy", "boring", "thin"}}
+    gen = get_generator("text.vae", epochs=40, batch_size=32, vocab_size=400, max_length=48,
+                        d_embed=64, d_hidden=128, device="cpu", random_state=0,
+                        progress=False).fit(*reviews)
+    assert gen.history_.losses[-1]["loss"] < gen.history_.losses[0]["loss"]
+    for label, own in words.items():
+        texts, labels = gen.sample(30, conditions={"label": label}, random_state=0)
+        assert (labels == label).all()
+        found = [w for t in texts for w in t.split() if w in words["fresh"] | words["rotten"]]
+        assert len(found) > 30 and sum(w in own for w in found) > 0.9 * len(found)
+    loaded = BaseGenerator.load(gen.save(tmp_path / "vae"), device="cpu")
+    assert loaded.sample(10, random_state=3)[0] == gen.sample(10, random_state=3)[0]
