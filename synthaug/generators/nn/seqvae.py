@@ -80,14 +80,17 @@ class GRUSeqVAE(nn.Module):
         return self.out(states[:, 0]), h
 
     def forward(self, seq: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor,
-                noise: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                noise: torch.Tensor, keep: torch.Tensor, free_bits: float = 0.0
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         """Summed reconstruction loss and summed KL of a batch; ``noise`` ``N(0, 1)`` of the
-        latent's shape, ``keep`` the decoder inputs not dropped (the class token is kept)."""
+        latent's shape, ``keep`` the decoder inputs not dropped (the class token is kept);
+        each latent dimension's batch-mean KL counts as at least ``free_bits``."""
         mu, logvar = self.encode(seq, lengths)
         z = mu + noise * torch.exp(0.5 * logvar)
         inputs = torch.where(keep, seq[:, :-1], torch.full_like(seq[:, :-1], self.mask_id))
         logits = self.decode_all(inputs, z)
         rec = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1),
                               ignore_index=-100, reduction="sum")
-        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum()
+        per_dim = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).mean(dim=0)
+        kl = per_dim.clamp(min=free_bits).sum() * mu.shape[0]
         return rec, kl

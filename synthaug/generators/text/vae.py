@@ -49,6 +49,10 @@ class VAETextGenerator(BPETextGenerator):
         Share of decoder input tokens replaced by a mask token in training.
     kl_anneal : float, default=0.3
         Share of the steps over which the KL weight rises from 0 to 1.
+    free_bits : float, default=0.0
+        Nats per latent dimension (averaged over a batch) below which the KL term is not
+        pushed further down (Kingma et al., 2016); above 0 it keeps the codes informative
+        where the decoder could do without them.
     vocab_size, max_length, temperature, top_k, top_p
         As for ``text.transformer``.
     deduplicate, filter_confidence, max_draws
@@ -81,6 +85,7 @@ class VAETextGenerator(BPETextGenerator):
         d_latent: int = 32,
         word_dropout: float = 0.3,
         kl_anneal: float = 0.3,
+        free_bits: float = 0.0,
         vocab_size: int = 1000,
         max_length: int = 96,
         temperature: float = 1.0,
@@ -105,6 +110,7 @@ class VAETextGenerator(BPETextGenerator):
         self.d_latent = d_latent
         self.word_dropout = word_dropout
         self.kl_anneal = kl_anneal
+        self.free_bits = free_bits
         self.vocab_size = vocab_size
         self.max_length = max_length
         self.temperature = temperature
@@ -132,6 +138,7 @@ class VAETextGenerator(BPETextGenerator):
         check_fraction(self.top_p, "top_p", open_low=True)
         check_fraction(self.word_dropout, "word_dropout", open_high=True)
         check_fraction(self.kl_anneal, "kl_anneal")
+        check_number(self.free_bits, "free_bits", minimum=0)
         if self.early_stopping_patience is not None and self.kl_anneal > 0:
             raise InvalidParameterError(
                 "early_stopping_patience watches the loss, which rises while the KL weight is "
@@ -175,7 +182,7 @@ class VAETextGenerator(BPETextGenerator):
             keep[:, 0] = True  # the class token is always read
             beta = min(1.0, (epoch * batcher.steps + s) / anneal) if self.kl_anneal else 1.0
             with autocast(dev, self.bf16):
-                rec, kl = model(ids, tgt, used[idx], noise, keep)
+                rec, kl = model(ids, tgt, used[idx], noise, keep, float(self.free_bits))
             loss = (rec + beta * kl) / len(idx)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
