@@ -188,3 +188,16 @@ def test_vae_is_label_conditional_and_round_trips(reviews, tmp_path: Path) -> No
         assert len(found) > 30 and sum(w in own for w in found) > 0.9 * len(found)
     loaded = BaseGenerator.load(gen.save(tmp_path / "vae"), device="cpu")
     assert loaded.sample(10, random_state=3)[0] == gen.sample(10, random_state=3)[0]
+
+
+def test_latent_gan_is_label_conditional_and_round_trips(reviews, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    gen = get_generator("text.gan", epochs=40, gan_epochs=20, batch_size=32, vocab_size=400,
+                        max_length=48, d_embed=64, d_hidden=128, gan_hidden=64,
+                        device="cpu", random_state=0, progress=False).fit(*reviews)
+    assert gen.gan_history_.epochs_run == 20
+    rotten = {"dull", "flat", "tedious", "weak", "long", "messy", "boring", "thin"}
+    texts, _ = gen.sample(30, conditions={"label": "rotten"}, random_state=0)
+    words = [w for t in texts for w in t.split() if w.isalpha() and w != "n"]
+    assert sum(w in rotten for w in words) > 0.8 * len(words)
+    loaded = BaseGenerator.load(gen.save(tmp_path / "gan"), device="cpu")
+    assert loaded.sample(10, random_state=3)[0] == gen.sample(10, random_state=3)[0]
