@@ -5,6 +5,7 @@ from synthaug.validators.privacy.distance import (
     ExactCopies,
     NearestNeighbourDistanceRatio,
 )
+from synthaug.validators.privacy.image import DataCopying, NearCopies
 from synthaug.validators.privacy.inference import AttributeInference
 from synthaug.validators.privacy.membership import (
     DensityRatioMembershipInference,
@@ -16,11 +17,13 @@ from synthaug.validators.privacy.singling_out import SinglingOut
 
 __all__ = [
     "AttributeInference",
+    "DataCopying",
     "DensityRatioMembershipInference",
     "DistanceMembershipInference",
     "DistanceToClosestRecord",
     "ExactCopies",
     "Memorisation",
+    "NearCopies",
     "NearestNeighbourDistanceRatio",
     "ShadowModelMembershipInference",
     "SinglingOut",
