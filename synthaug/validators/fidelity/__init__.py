@@ -5,6 +5,8 @@ from synthaug.validators.fidelity.detection import Detection
 from synthaug.validators.fidelity.pairs import PairTrends
 from synthaug.validators.fidelity.precision_recall import AlphaPrecision, BetaRecall
 from synthaug.validators.fidelity.shapes import ColumnShapes
+from synthaug.validators.fidelity.text import FrechetMiniLM, LabelConsistencyMiniLM, MauveMiniLM
+from synthaug.validators.fidelity.text_diversity import DistinctNgrams, LengthDistance, SelfBleu
 from synthaug.validators.fidelity.validity import Validity, expectation_suite, gx_view
 
 __all__ = [
@@ -13,8 +15,14 @@ __all__ = [
     "CategoryCoverage",
     "ColumnShapes",
     "Detection",
+    "DistinctNgrams",
+    "FrechetMiniLM",
+    "LabelConsistencyMiniLM",
+    "LengthDistance",
+    "MauveMiniLM",
     "OutOfRange",
     "PairTrends",
+    "SelfBleu",
     "Validity",
     "expectation_suite",
     "gx_view",

@@ -13,6 +13,7 @@ from synthaug.validators.privacy.membership import (
 from synthaug.validators.privacy.memorisation import Memorisation
 from synthaug.validators.privacy.shadow import ShadowModelMembershipInference
 from synthaug.validators.privacy.singling_out import SinglingOut
+from synthaug.validators.privacy.text import NearCopiesMiniLM, NgramCopies
 
 __all__ = [
     "AttributeInference",
@@ -21,7 +22,9 @@ __all__ = [
     "DistanceToClosestRecord",
     "ExactCopies",
     "Memorisation",
+    "NearCopiesMiniLM",
     "NearestNeighbourDistanceRatio",
+    "NgramCopies",
     "ShadowModelMembershipInference",
     "SinglingOut",
 ]
