@@ -345,13 +345,17 @@ class DataSpec(_StrictSpec):
     ``modality`` is ``"tabular"``, ``"image"`` or ``"text"``; left out, it is inferred from the
     source (:func:`infer_modality`; see :attr:`resolved_modality`).  ``sensitive`` names a
     column whose groups get their own metrics.  ``drop`` lists columns left out of everything.
+    ``test_source`` (a built-in name or a file, like ``source``) gives the test records apart,
+    for data published with a fixed test set (Fashion-MNIST's 10,000 test images): they are
+    the test split, ``source`` is split into training and validation records only, and
+    ``split.test`` does not apply.
 
     Examples
     --------
     >>> from synthaug.config import DataSpec
     >>> spec = DataSpec(source="adult", target="income", sensitive="sex")
-    >>> spec.drop, spec.modality, spec.resolved_modality
-    ((), None, 'tabular')
+    >>> spec.drop, spec.modality, spec.resolved_modality, spec.test_source
+    ((), None, 'tabular', None)
     """
 
     source: str = Field(min_length=1)
@@ -359,6 +363,7 @@ class DataSpec(_StrictSpec):
     modality: ModalityName | None = None
     sensitive: str | None = None
     drop: tuple[Annotated[str, Strict()], ...] = Field(default=(), strict=False)
+    test_source: str | None = Field(default=None, min_length=1)
 
     @property
     def resolved_modality(self) -> ModalityName:
@@ -491,12 +496,17 @@ class AugmentationSpec(_StrictSpec):
     ``"none"`` adds no baseline.  ``group_only``: with an ``underrepresented_group`` scenario,
     draw synthetic (and baseline) rows for that group only; ratios are then multiples of the
     group's real training rows (the synthetic-only arm still replaces the whole training set).
+    ``baseline_ratios``: the ratios of the baseline arms (default: ``ratios``).
+    ``combined_ratios``: one arm per ratio with real + the classic augmentation + synthetic
+    records, each extra kind at that ratio (default: none).
 
     Examples
     --------
     >>> from synthaug.config import AugmentationSpec
     >>> AugmentationSpec(ratios=[1, 2], classes="balanced").ratios
     (1.0, 2.0)
+    >>> AugmentationSpec(baseline_ratios=[4], combined_ratios=[1]).combined_ratios
+    (1.0,)
     """
 
     ratios: tuple[PositiveRatio, ...] = Field(default=(0.5, 1.0, 2.0), strict=False)
@@ -504,6 +514,8 @@ class AugmentationSpec(_StrictSpec):
     synthetic_only: bool = True
     baseline: Literal["classic", "smote", "none"] = "classic"
     group_only: bool = False
+    baseline_ratios: tuple[PositiveRatio, ...] | None = Field(default=None, strict=False)
+    combined_ratios: tuple[PositiveRatio, ...] = Field(default=(), strict=False)
 
     @field_validator("ratios")
     @classmethod
@@ -513,6 +525,24 @@ class AugmentationSpec(_StrictSpec):
         if len(set(ratios)) != len(ratios):
             raise ValueError(f"ratios must be distinct, got {list(ratios)}.")
         return ratios
+
+    @field_validator("baseline_ratios", "combined_ratios")
+    @classmethod
+    def _distinct_or_empty(cls, ratios: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if ratios is not None and len(set(ratios)) != len(ratios):
+            raise ValueError(f"ratios must be distinct, got {list(ratios)}.")
+        return ratios
+
+    @model_validator(mode="after")
+    def _baseline_arms(self) -> AugmentationSpec:
+        if self.baseline == "none" and (self.baseline_ratios or self.combined_ratios):
+            field = "baseline_ratios" if self.baseline_ratios else "combined_ratios"
+            raise _field_errors([((field,), "needs a baseline; baseline = 'none' adds no "
+                                  "baseline arms.", getattr(self, field))])
+        if self.baseline_ratios is not None and not self.baseline_ratios:
+            raise _field_errors([(("baseline_ratios",), "needs at least one ratio (or set "
+                                  "baseline = 'none').", [])])
+        return self
 
 
 class ModelSpec(_StrictSpec):
@@ -658,7 +688,7 @@ class RecipeSpec(_StrictSpec):
             raise ValueError(f"data.drop lists the target {self.data.target!r}.")
         if self.data.sensitive is not None and self.data.sensitive == self.data.target:
             raise ValueError("data.sensitive must be a feature column, not the target.")
-        problems = self._modality_problems()
+        problems = self._modality_problems() + self._test_source_problems()
         if problems:
             raise _field_errors(problems)
         return self
@@ -690,6 +720,26 @@ class RecipeSpec(_StrictSpec):
                 f"'smote' is the classic baseline of tables, but this recipe's data is "
                 f"{modality} ({where}). Use 'classic' for the {modality} one, or 'none'."),
                 "smote"))
+        return problems
+
+
+    def _test_source_problems(self) -> list[tuple[tuple[str, ...], str, Any]]:
+        """With ``data.test_source`` the test records are given: no test fraction, and a
+        built-in test set of the data's modality."""
+        test = self.data.test_source
+        if test is None:
+            return []
+        problems: list[tuple[tuple[str, ...], str, Any]] = []
+        if "test" in self.split.model_fields_set:
+            problems.append((("split", "test"), (
+                f"does not apply: data.test_source = {test!r} gives the test records, and "
+                "data.source is split into training and validation records only. Remove "
+                "split.test."), self.split.test))
+        modality = self.data.resolved_modality
+        if test in BUILTIN_SOURCES and BUILTIN_SOURCES[test] != modality:
+            problems.append((("data", "test_source"), (
+                f"{test!r} is {_article(BUILTIN_SOURCES[test])} {BUILTIN_SOURCES[test]} data "
+                f"set, but this recipe's data is {modality}."), test))
         return problems
 
 

@@ -198,11 +198,13 @@ validators: Registry[type[BaseValidator]] = Registry("validator", {
     "synthaug.validators.fidelity": None,
     "synthaug.validators.bias": None,
     "synthaug.validators.privacy": None,
+    "synthaug.validators.utility": None,
 })
 # each recipe task module defines and registers its modality's models (tabular.mlp), so the
 # task modules are the built-ins; a new modality's task module is added here with its extra
 downstream_models: Registry[Callable[..., Any]] = Registry(
-    "downstream model", {"synthaug.recipes.tasks.tabular": None}
+    "downstream model", {"synthaug.recipes.tasks.tabular": None,
+                         "synthaug.recipes.tasks.image": "image"}
 )
 modalities: Registry[Modality] = Registry("modality", {
     "synthaug.data.tabular": None,

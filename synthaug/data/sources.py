@@ -54,6 +54,14 @@ def _fashion_mnist() -> Any:
     return Images(images[..., None], labels)
 
 
+def _fashion_mnist_test() -> Any:
+    from synthaug.data.datasets import load_fashion_mnist
+    from synthaug.data.image import Images
+
+    images, labels = load_fashion_mnist(split="test")
+    return Images(images[..., None], labels)
+
+
 def _rotten_tomatoes() -> Any:
     from synthaug.data.datasets import load_rotten_tomatoes
     from synthaug.data.text import as_texts
@@ -77,6 +85,8 @@ DATASETS: Mapping[str, Dataset] = {
     "adult": Dataset("tabular", _adult, "UCI Adult census income, 48,842 rows, 15 columns"),
     "fashion-mnist": Dataset("image", _fashion_mnist,
                              "Fashion-MNIST training set, 60,000 28x28 grey images, 10 classes"),
+    "fashion-mnist-test": Dataset("image", _fashion_mnist_test,
+                                  "Fashion-MNIST test set, 10,000 28x28 grey images, 10 classes"),
     "rotten-tomatoes": Dataset("text", _rotten_tomatoes,
                                "Rotten Tomatoes snippets, 12,808 texts, fresh / rotten"),
     "digits": Dataset("image", _digits,

@@ -14,37 +14,47 @@ import numpy as np
 
 from synthaug.config import RecipeSpec
 
-__all__ = ["GENERATOR_KINDS", "Arm", "allocate", "arms_for", "plan_counts"]
+__all__ = ["COMBINED", "GENERATOR_KINDS", "Arm", "allocate", "arms_for", "plan_counts"]
 
+#: the kind of the arms whose extra records are classic ones *and* synthetic ones
+COMBINED = "combined"
 #: arm kinds whose extra records come from the recipe's generator
-GENERATOR_KINDS = ("augmented", "synthetic_only")
+GENERATOR_KINDS = ("augmented", "synthetic_only", COMBINED)
 
 
 @dataclass(frozen=True)
 class Arm:
     """One way of building the training records.
 
-    ``kind`` is ``"real"``, ``"augmented"`` (real + synthetic), ``"synthetic_only"``, or the
-    name of the modality's classic augmentation (``"smote"`` for tables: real + SMOTE rows);
-    ``ratio`` is extra records per real training record.
+    ``kind`` is ``"real"``, ``"augmented"`` (real + synthetic), ``"synthetic_only"``, the
+    name of the modality's classic augmentation (``"smote"`` for tables: real + SMOTE rows), or
+    ``"combined"`` (real + the classic augmentation named by ``baseline`` + synthetic, each at
+    ``ratio``); ``ratio`` is extra records (of each kind) per real training record.
 
     Examples
     --------
     >>> from synthaug.recipes import Arm
     >>> Arm("augmented", 0.5).key, Arm("synthetic_only", 1.0).key, Arm("smote", 2.0).key
     ('synthetic-x0.5', 'synthetic-only', 'smote-x2')
+    >>> Arm("combined", 1.0, baseline="albumentations").key
+    'albumentations+synthetic-x1'
     """
 
     kind: str
     ratio: float | None = None
+    #: the classic augmentation of a combined arm
+    baseline: str | None = None
 
     @property
     def key(self) -> str:
-        """File-safe name: ``real``, ``synthetic-x0.5``, ``synthetic-only``, ``smote-x2``."""
+        """File-safe name: ``real``, ``synthetic-x0.5``, ``synthetic-only``, ``smote-x2``,
+        ``albumentations+synthetic-x1``."""
         if self.kind == "real":
             return "real"
         if self.kind == "synthetic_only":
             return "synthetic-only"
+        if self.kind == COMBINED:
+            return f"{self.baseline}+synthetic-x{self.ratio:g}"
         prefix = "synthetic" if self.kind == "augmented" else self.kind
         return f"{prefix}-x{self.ratio:g}"
 
@@ -55,8 +65,13 @@ class Arm:
 
     @property
     def is_baseline(self) -> bool:
-        """Whether the arm's extra records come from the classic augmentation."""
+        """Whether the arm's extra records come from the classic augmentation (only)."""
         return self.kind != "real" and not self.uses_generator
+
+    @property
+    def uses_baseline(self) -> bool:
+        """Whether some of the arm's extra records come from the classic augmentation."""
+        return self.is_baseline or self.kind == COMBINED
 
 
 def arms_for(spec: RecipeSpec, baseline: str) -> list[Arm]:
@@ -82,7 +97,9 @@ def arms_for(spec: RecipeSpec, baseline: str) -> list[Arm]:
     if aug.synthetic_only:
         arms.append(Arm("synthetic_only", 1.0))
     if aug.baseline != "none":  # "smote" is the tables' "classic"; the spec refuses it elsewhere
-        arms += [Arm(baseline, r) for r in aug.ratios]
+        ratios = aug.ratios if aug.baseline_ratios is None else aug.baseline_ratios
+        arms += [Arm(baseline, r) for r in ratios]
+        arms += [Arm(COMBINED, r, baseline=baseline) for r in aug.combined_ratios]
     return arms
 
 

@@ -44,10 +44,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from synthaug.exceptions import InvalidParameterError, MissingDependencyError
     from synthaug.recipes import list_builtin_recipes, load_recipe
 
     for name in list_builtin_recipes():
-        spec = load_recipe(name).spec
+        try:
+            spec = load_recipe(name).spec
+        except (InvalidParameterError, MissingDependencyError) as exc:
+            # a recipe whose generator needs an extra (or a newer synthaug) is listed, not fatal
+            first = str(exc).splitlines()[-1].strip()
+            echo(f"  {name:24s} (cannot run here: {first[:90]})")
+            continue
         summary = " ".join(spec.description.split())
         echo(f"  {name:24s} {summary[:100]}")
     return 0

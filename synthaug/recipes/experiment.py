@@ -35,7 +35,7 @@ from synthaug.exceptions import (
 )
 from synthaug.generators.base import BaseGenerator, list_generators
 from synthaug.recipes.arms import Arm, arms_for
-from synthaug.recipes.loading import LoadedRecipe, load_data
+from synthaug.recipes.loading import LoadedRecipe, load_data, load_test_data
 from synthaug.recipes.splits import (
     Splits,
     check_labels,
@@ -130,9 +130,13 @@ def task_for(recipe: LoadedRecipe) -> Task:
     except UnknownComponentError:
         how = "data.modality" if data.modality is not None else (
             f"inferred from data.source {data.source!r}")
+        # the built-in modalities in the seam's order (tables first), then any others
+        known = list_tasks()
+        order: list[str] = [m for m in ("tabular", "image", "text") if m in known]
+        order += [m for m in known if m not in order]
         raise SpecError(recipe.source, [("data.modality", (
             f"recipes do not run on {name} data yet ({how}); they run on: "
-            f"{', '.join(list_tasks())}."))]) from None
+            f"{', '.join(order)}."))]) from None
     except MissingDependencyError as exc:
         raise SpecError(recipe.source, [("data.modality", str(exc))]) from None
     return cls(recipe.spec)
@@ -231,6 +235,17 @@ def prepare(recipe: LoadedRecipe, device: str | torch.device,
         factory = registry.downstream_models.get(model_name)
 
     loaded = load_data(recipe, task.data)
+    fixed_test = None
+    given_test = load_test_data(recipe, task.data)
+    if given_test is not None:
+        # one container, test records last: every step after this takes positions into it
+        n_main = task.data.n_records(loaded)
+        try:
+            loaded = task.data.concat([loaded, given_test])
+        except InvalidDataError as exc:
+            raise SpecError(recipe.source, [("data.test_source", (
+                f"cannot join the test records to data.source: {exc}"))]) from None
+        fixed_test = np.arange(n_main, task.data.n_records(loaded))
     sha = task.data.fingerprint(loaded)
     labels = task.labels(loaded)
     sensitive = task.groups(loaded, spec.data.sensitive) if spec.data.sensitive else None
@@ -246,7 +261,7 @@ def prepare(recipe: LoadedRecipe, device: str | torch.device,
         in_group = matches(scenario, spec.scenario.value)
         group = group_value(scenario, spec.scenario.value)
     try:
-        splits = split_records(spec, labels, in_group)
+        splits = split_records(spec, labels, in_group, test=fixed_test)
     except InvalidDataError as exc:
         raise SpecError(recipe.source, [("data.target", str(exc))]) from None
     data = task.select(loaded)
@@ -299,6 +314,12 @@ def fingerprint_of(exp: Experiment) -> str:
     """
     recipe = exp.spec.model_dump(mode="json")
     recipe["data"].pop("modality", None)
+    # fields added after format 1 enter only when set, so older run folders still resume
+    for section, name, unset in (("data", "test_source", None),
+                                 ("augmentation", "baseline_ratios", None),
+                                 ("augmentation", "combined_ratios", [])):
+        if recipe[section].get(name) == unset:
+            recipe[section].pop(name, None)
     if exp.task.modality != "tabular":
         recipe["data"]["modality"] = exp.task.modality
     recipe["model"]["name"] = exp.spec.model.name or exp.task.default_model

@@ -3,9 +3,9 @@
 A recipe is a TOML file (the built-in ones live in the top-level ``recipes/`` folder, found by
 :mod:`synthaug._builtin`), a mapping, or a :class:`~synthaug.config.RecipeSpec`.
 :func:`load_recipe` validates it into a :class:`LoadedRecipe`; :func:`load_data` reads its
-``data.source`` through the data's modality (a built-in data set by name, else a file,
-relative to the recipe's folder).  Every problem is a :class:`~synthaug.config.SpecError`
-naming the file and the field.
+``data.source`` (and :func:`load_test_data` its ``data.test_source``) through the data's
+modality (a built-in data set by name, else a file, relative to the recipe's folder).  Every
+problem is a :class:`~synthaug.config.SpecError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from synthaug.data.modality import Modality
 from synthaug.data.sources import DATASETS
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
-__all__ = ["LoadedRecipe", "list_builtin_recipes", "load_data", "load_recipe", "resolve_recipe"]
+__all__ = ["LoadedRecipe", "list_builtin_recipes", "load_data", "load_recipe", "load_test_data",
+           "resolve_recipe"]
 
 
 def list_builtin_recipes() -> list[str]:
@@ -138,7 +139,23 @@ def load_data(recipe: LoadedRecipe, modality: Modality) -> Any:
     SpecError
         At ``data.source`` when the source is not found, cannot be read or is not usable data.
     """
-    source = recipe.spec.data.source
+    return _read(recipe, modality, recipe.spec.data.source, "data.source")
+
+
+def load_test_data(recipe: LoadedRecipe, modality: Modality) -> Any:
+    """Read ``data.test_source`` (the test records given apart) like :func:`load_data`;
+    ``None`` when the recipe names none.
+
+    Raises
+    ------
+    SpecError
+        At ``data.test_source``, as :func:`load_data` does at ``data.source``.
+    """
+    source = recipe.spec.data.test_source
+    return None if source is None else _read(recipe, modality, source, "data.test_source")
+
+
+def _read(recipe: LoadedRecipe, modality: Modality, source: str, field: str) -> Any:
     if source in BUILTIN_SOURCES:
         where: Any = DATASETS[source].load()
     else:
@@ -147,14 +164,14 @@ def load_data(recipe: LoadedRecipe, modality: Modality) -> Any:
             file = recipe.base_dir / file
         if not file.exists():
             raise SpecError(recipe.source, [(
-                "data.source",
+                field,
                 f"{source!r} is neither a built-in data set ({', '.join(BUILTIN_SOURCES)}) nor "
                 f"a file (looked for {file}).",
             )])
         where = str(file)
     try:
         data = modality.read(where) if isinstance(where, str) else where
-        return modality.check(data, what=f"data.source {source!r}")
+        return modality.check(data, what=f"{field} {source!r}")
     except (InvalidParameterError, InvalidDataError, ImportError) as exc:
         # ImportError: a reader's optional engine (pyarrow for Parquet) is not installed
-        raise SpecError(recipe.source, [("data.source", str(exc))]) from None
+        raise SpecError(recipe.source, [(field, str(exc))]) from None

@@ -33,7 +33,11 @@ _KIND_LABELS = {
     "augmented": "real + synthetic",
     "synthetic_only": "synthetic only (TSTR)",
     "smote": "real + SMOTE",
+    "albumentations": "real + albumentations",
+    "combined": "real + classic + synthetic",
 }
+#: kinds whose extra records are the classic augmentation only (drawn without the generator)
+_CLASSIC_KINDS = ("smote", "albumentations")
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,9 @@ class ArmSummary:
     def label(self) -> str:
         """A human label such as ``real + synthetic (2x)``."""
         base = _KIND_LABELS.get(self.kind, self.kind)
-        if self.kind in ("augmented", "smote") and self.ratio is not None:
+        if self.kind == "combined":  # "albumentations+synthetic-x1": the baseline is named
+            base = f"real + {self.name.split('+', 1)[0]} + synthetic"
+        if self.kind not in ("real", "synthetic_only") and self.ratio is not None:
             return f"{base} ({self.ratio:g}x)"
         return base
 
@@ -435,6 +441,7 @@ class GainReport:
             if not math.isnan(iv.low):
                 ax.axhspan(iv.low, iv.high, color="black", alpha=0.12)
         styles = {"augmented": ("tab:blue", "o-"), "smote": ("tab:orange", "s--"),
+                  "albumentations": ("tab:orange", "s--"), "combined": ("tab:purple", "^-"),
                   "synthetic_only": ("tab:green", "D")}
         for kind, (color, fmt) in styles.items():
             arms = sorted(by_kind.get(kind, []), key=lambda a: a.ratio or 0.0)
@@ -448,7 +455,7 @@ class GainReport:
                    [max(p[1].high - p[1].mean, 0.0) if not math.isnan(p[1].high) else 0.0
                     for p in points]]
             label = _KIND_LABELS[kind]
-            if kind != "smote" and self.info.get("generator"):
+            if kind not in _CLASSIC_KINDS and self.info.get("generator"):
                 label += f" ({self.info['generator']})"
             ax.errorbar(xs, ys, yerr=err, fmt=fmt, color=color, capsize=4, label=label)
         ax.set_xlim(lo_x, hi_x)

@@ -51,7 +51,7 @@ import torch
 from synthaug.config import RecipeSpec
 from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import BaseGenerator
-from synthaug.recipes.arms import Arm, plan_counts
+from synthaug.recipes.arms import COMBINED, Arm, plan_counts
 from synthaug.recipes.experiment import (
     RUN_FORMAT,
     Experiment,
@@ -128,9 +128,11 @@ def _classic_records(exp: Experiment, arm: Arm, seed: int, notes: list[str]) -> 
     index = _reference(exp, arm)
     reference = exp.train_real if index is None else exp.task.data.take(exp.train_real, index)
     codes = exp.train_codes if index is None else exp.train_codes[index]
+    # a combined arm's classic records are seeded by the baseline's name, as its own arm's are
+    kind = arm.baseline if arm.kind == COMBINED and arm.baseline else arm.kind
     return exp.task.classic(reference, codes, _plan(exp, arm), exp.classes,
                             like=exp.train_real, notes=notes,
-                            random_state=derive_seed(seed, arm.kind, arm.key))
+                            random_state=derive_seed(seed, kind, arm.key))
 
 
 def _train_records(exp: Experiment, arm: Arm, seed: int, gen: BaseGenerator | None,
@@ -140,6 +142,11 @@ def _train_records(exp: Experiment, arm: Arm, seed: int, gen: BaseGenerator | No
         return real, 0
     if arm.is_baseline:
         extra = _classic_records(exp, arm, seed, notes)
+    elif arm.kind == COMBINED:
+        if gen is None:  # pragma: no cover - the loop fits one whenever an arm needs it
+            raise RuntimeError("no fitted generator for a combined arm")
+        extra = exp.task.data.concat([_classic_records(exp, arm, seed, notes),
+                                      _synthetic_records(exp, arm, gen, seed)])
     else:
         if gen is None:  # pragma: no cover - the loop fits one whenever an arm needs it
             raise RuntimeError("no fitted generator for a synthetic arm")

@@ -207,7 +207,8 @@ def check_labels(
     return problems
 
 
-def split_records(spec: RecipeSpec, labels: Any, in_group: np.ndarray | None = None) -> Splits:
+def split_records(spec: RecipeSpec, labels: Any, in_group: np.ndarray | None = None, *,
+                  test: np.ndarray | None = None) -> Splits:
     """Stratified train / validation / test split by ``spec.split.seed``, then the scenario.
 
     Parameters
@@ -217,6 +218,9 @@ def split_records(spec: RecipeSpec, labels: Any, in_group: np.ndarray | None = N
         The class label of each record; records without one are in no split.
     in_group : ndarray of bool, optional
         Which records belong to the scenario's group (``underrepresented_group`` only).
+    test : ndarray of int, optional
+        Positions of records given as the test split (``data.test_source``); the others are
+        split into validation and training records only (``split.validation`` of each class).
 
     Returns
     -------
@@ -241,9 +245,16 @@ def split_records(spec: RecipeSpec, labels: Any, in_group: np.ndarray | None = N
     """
     codes, _ = class_codes(labels)
     rng = np.random.default_rng([spec.split.seed, 0])
-    test, validation, train_full = stratified_split(
-        labels, (spec.split.test, spec.split.validation), rng,
-        what=f"target {spec.data.target!r}")
+    what = f"target {spec.data.target!r}"
+    if test is None:
+        test, validation, train_full = stratified_split(
+            labels, (spec.split.test, spec.split.validation), rng, what=what)
+    else:
+        test = np.sort(np.asarray(test, dtype=np.int64))
+        rest = np.asarray(labels, dtype=object).copy()
+        rest[test] = None  # records without a label are in no part of the split
+        validation, train_full = stratified_split(rest, (spec.split.validation,), rng,
+                                                  what=what)
     kept = _apply_scenario(spec, train_full, codes, labels, in_group,
                            np.random.default_rng([spec.split.seed, 1]))
     return Splits(train_full, np.sort(kept), validation, test)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from synthaug.data.modality import detect_modality
 from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import BaseGenerator
 from synthaug.validators.report import SuiteReport
@@ -33,8 +34,8 @@ def load_suite(name: str) -> Suite | None:
 def validate_generator(
     suite: Suite,
     gen: BaseGenerator,
-    train: pd.DataFrame,
-    holdout: pd.DataFrame,
+    train: Any,
+    holdout: Any,
     *,
     target: str,
     sensitive: str | Sequence[str] | None,
@@ -46,7 +47,12 @@ def validate_generator(
 
     Returns the summary the gain report shows: suite, gate, failed and skipped checks, files.
     """
-    synthetic = pd.DataFrame(gen.sample(len(train), random_state=seed)).reset_index(drop=True)
+    drawn = gen.sample(len(train), random_state=seed)
+    if isinstance(train, pd.DataFrame):
+        synthetic = pd.DataFrame(drawn).reset_index(drop=True)
+    else:  # images, texts: the modality's container (a generator may give records + labels)
+        modality = detect_modality(train, what="train")
+        synthetic = modality.check(*drawn) if isinstance(drawn, tuple) else modality.check(drawn)
     # the generator goes into the context for validators that retrain it (privacy.mia_shadow)
     generator = {"name": gen.name, "params": gen.get_params(deep=False)}
     report = suite.run(train, synthetic, holdout=holdout, target=target, sensitive=sensitive,

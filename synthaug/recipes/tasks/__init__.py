@@ -23,10 +23,12 @@ the metric             :meth:`~Task.metrics` (classification metrics, per group)
 **Downstream models** are torch modules (``nn.Module``) made by factories registered in
 :data:`synthaug.registry.downstream_models`: ``factory(inputs, **params)``, where ``inputs`` is
 what the task's featurizer describes its model inputs with (:class:`~.tabular.TabularInputs`
-for tables).  A model's ``forward`` takes those inputs by name (``model(**inputs)``;
-``forward(x_num, x_cat)`` for tables) and returns ``(n, n_classes)`` logits.  Each task module
+for tables, :class:`~synthaug.data.image.classifier.ImageInputs` for images).  A model's
+``forward`` takes those inputs by name (``model(**inputs)``; ``forward(x_num, x_cat)`` for
+tables, ``forward(x)`` for images) and returns ``(n, n_classes)`` logits.  Each task module
 defines and registers its modality's models (``tabular.mlp`` lives in
-:mod:`synthaug.recipes.tasks.tabular`); the task modules are the built-in modules of that
+:mod:`synthaug.recipes.tasks.tabular`, ``image.cnn`` in :mod:`synthaug.recipes.tasks.image`);
+the task modules are the built-in modules of that
 registry, imported on its first lookup.  A user's own factory with that signature can be passed to
 :func:`synthaug.recipes.run` as ``model_factory``.
 

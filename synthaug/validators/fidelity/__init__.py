@@ -2,6 +2,14 @@
 
 from synthaug.validators.fidelity.coverage import CategoryCoverage, OutOfRange
 from synthaug.validators.fidelity.detection import Detection
+from synthaug.validators.fidelity.image import (
+    Coverage,
+    Density,
+    FrechetDistance,
+    LabelConsistency,
+    Precision,
+    Recall,
+)
 from synthaug.validators.fidelity.pairs import PairTrends
 from synthaug.validators.fidelity.precision_recall import AlphaPrecision, BetaRecall
 from synthaug.validators.fidelity.shapes import ColumnShapes
@@ -14,14 +22,20 @@ __all__ = [
     "BetaRecall",
     "CategoryCoverage",
     "ColumnShapes",
+    "Coverage",
+    "Density",
     "Detection",
     "DistinctNgrams",
+    "FrechetDistance",
     "FrechetMiniLM",
+    "LabelConsistency",
     "LabelConsistencyMiniLM",
     "LengthDistance",
     "MauveMiniLM",
     "OutOfRange",
     "PairTrends",
+    "Precision",
+    "Recall",
     "SelfBleu",
     "Validity",
     "expectation_suite",

@@ -5,6 +5,7 @@ from synthaug.validators.privacy.distance import (
     ExactCopies,
     NearestNeighbourDistanceRatio,
 )
+from synthaug.validators.privacy.image import DataCopying, NearCopies
 from synthaug.validators.privacy.inference import AttributeInference
 from synthaug.validators.privacy.membership import (
     DensityRatioMembershipInference,
@@ -17,11 +18,13 @@ from synthaug.validators.privacy.text import NearCopiesMiniLM, NgramCopies
 
 __all__ = [
     "AttributeInference",
+    "DataCopying",
     "DensityRatioMembershipInference",
     "DistanceMembershipInference",
     "DistanceToClosestRecord",
     "ExactCopies",
     "Memorisation",
+    "NearCopies",
     "NearCopiesMiniLM",
     "NearestNeighbourDistanceRatio",
     "NgramCopies",
