@@ -69,7 +69,7 @@ def self_bleu(texts: Sequence[str], max_order: int = 4) -> float:
     --------
     >>> self_bleu(["the film is fine", "the film is fine", "the film is fine"])
     1.0
-    >>> self_bleu(["a b c d", "e f g h", "i j k l"]) < 0.01
+    >>> self_bleu(["a b c d", "e f g h", "i j k l"]) < 0.05  # smoothing leaves 0.035
     True
     """
     tokenised = [words(t) for t in texts]
