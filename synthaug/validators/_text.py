@@ -7,9 +7,7 @@ feature-only validators cannot see: MiniLM sentence embeddings
 * :func:`text_inputs` checks the three inputs once and refuses data of another modality;
 * :func:`minilm_rows` gives a capped, nested sample of a set's texts with their MiniLM rows
   from the run's one feature store;
-* :func:`words` is the one tokenizer of the word-level checks (lower case; runs of letters and
-  digits, or single punctuation marks), so distinct-n, self-BLEU, lengths and n-gram copies
-  count the same units;
+* :func:`~synthaug.data.text.words.words` is the one tokenizer of the word-level checks;
 * :func:`shared` computes a value once per suite run (the classifier trained on the real
   texts);
 * :func:`classes_of`, :func:`class_codes` and :func:`labelled` map labels to the real texts'
@@ -18,7 +16,6 @@ feature-only validators cannot see: MiniLM sentence embeddings
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -28,6 +25,7 @@ import pandas as pd
 from synthaug.data.features import FeatureStore, nested_sample
 from synthaug.data.modality import PreparedCache, detect_modality
 from synthaug.data.text.container import Texts, as_texts
+from synthaug.data.text.words import words
 from synthaug.exceptions import InvalidDataError, NotComputableError, NotSupportedError
 from synthaug.utils.validation import check_int, check_positive_int
 from synthaug.validators.base import BaseValidator
@@ -37,7 +35,6 @@ __all__ = ["TEXT", "EmbeddingCheck", "class_codes", "classes_of", "embedding_det
 
 #: the modalities the text validators accept
 TEXT: frozenset[str] = frozenset({"text"})
-_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 T = TypeVar("T")
 
@@ -69,17 +66,6 @@ def shared(context: Mapping[str, Any] | None, inputs: tuple[Any, Any, Any], key:
         value: T = cache.shared(key, compute)
         return value
     return compute()
-
-
-def words(text: str) -> list[str]:
-    """The word-level tokens of ``text`` (module docstring).
-
-    Examples
-    --------
-    >>> words("A fine, FINE film!")
-    ['a', 'fine', ',', 'fine', 'film', '!']
-    """
-    return _WORD.findall(text.lower())
 
 
 def minilm_rows(store: FeatureStore, texts: Texts, max_rows: int | None, seed: int
