@@ -33,8 +33,11 @@ from _common import machine, pin_threads  # noqa: E402
 CHECKS: dict[str, dict[str, Any]] = {
     "fidelity.frechet_minilm": {},
     "fidelity.frechet_minilm/by_label": {"by_label": True},
+    "fidelity.frechet_minilm/relative": {"relative": True},
+    "fidelity.frechet_minilm/by_label_relative": {"by_label": True, "relative": True},
     "fidelity.mauve_minilm": {},
     "fidelity.label_consistency_minilm": {},
+    "fidelity.label_consistency_minilm/relative": {"relative": True},
     "fidelity.distinct_ngrams/1": {"n": 1},
     "fidelity.distinct_ngrams/2": {"n": 2},
     "fidelity.self_bleu": {},
@@ -43,6 +46,9 @@ CHECKS: dict[str, dict[str, Any]] = {
     "privacy.ngram_copies": {},
     "privacy.near_copies_minilm": {},
     "privacy.dcr": {},
+    "privacy.memorisation": {},
+    "privacy.nndr": {},
+    "fidelity.detection": {},
     "fidelity.alpha_precision": {},
 }
 

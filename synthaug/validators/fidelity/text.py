@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from synthaug.data.features import nested_sample
-from synthaug.exceptions import InsufficientDataError
-from synthaug.utils.validation import check_int, check_number
+from synthaug.exceptions import InsufficientDataError, NotComputableError
+from synthaug.utils.validation import check_bool, check_int, check_number
 from synthaug.validators._common import Gaussian
 from synthaug.validators._text import (
     EmbeddingCheck,
@@ -71,6 +71,11 @@ class FrechetMiniLM(EmbeddingCheck):
         The headline value: False, the distance of all texts; True, the mean of the per-label
         distances weighted by the labels' shares of the real texts (a generator that gives
         texts the wrong labels keeps the overall distance low and fails this).
+    relative : bool, default False
+        Give the value over its floor (``over_floor``; needs a holdout of at least 2 texts per
+        label compared): about 1 for a fresh sample of the real distribution whatever the
+        sample size, where the distance itself shrinks as samples grow, so a suite can gate
+        on it for any size.
     max_rows : int or None, default 2000
         Most texts of each set embedded and compared (a nested sample fixed by
         ``random_state``).
@@ -100,11 +105,18 @@ class FrechetMiniLM(EmbeddingCheck):
     category = "fidelity"
     direction = "lower"
 
-    def __init__(self, *, by_label: bool = False, max_rows: int | None = 2_000,
-                 batch_size: int = 128, device: str = "auto", random_state: int = 0) -> None:
+    def __init__(self, *, by_label: bool = False, relative: bool = False,
+                 max_rows: int | None = 2_000, batch_size: int = 128, device: str = "auto",
+                 random_state: int = 0) -> None:
         super().__init__(max_rows=max_rows, batch_size=batch_size, device=device,
                          random_state=random_state)
         self.by_label = by_label
+        self.relative = relative
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_bool(self.by_label, "by_label")
+        check_bool(self.relative, "relative")
 
     def score(self, real: Any, synthetic: Any, *, holdout: Any = None,
               context: Mapping[str, Any] | None = None) -> Score:
@@ -149,17 +161,31 @@ class FrechetMiniLM(EmbeddingCheck):
             details["per_label"] = per
             if per_floor:
                 details["per_label_floor"] = per_floor
+                if set(per_floor) == set(per):
+                    details["per_label_floor_mean"] = (
+                        sum(per_floor[k] * weights[k] for k in per) / sum(weights.values()))
             if per:
                 total = sum(weights.values())
                 weighted = sum(per[k] * weights[k] for k in per) / total
                 details["per_label_mean"] = weighted
+        value = overall
         if self.by_label:
             if weighted is None:
                 raise InsufficientDataError(
                     f"{self.name} (by_label) needs labelled real and synthetic texts with at "
                     "least 2 of some label on both sides.")
-            return self._score(weighted, details=details)
-        return self._score(overall, details=details)
+            value = weighted
+        if self.relative:
+            floor = (details.get("per_label_floor_mean") if self.by_label
+                     else details.get("floor"))
+            if floor is None or floor <= 0:
+                raise NotComputableError(
+                    f"{self.name} (relative) divides by the floor, the distance between the "
+                    "real texts and held-out ones: give a holdout (command line: --holdout) "
+                    "with at least 2 texts of each label compared.")
+            details["absolute"] = value
+            value = value / floor
+        return self._score(value, details=details)
 
 
 # -- MAUVE -------------------------------------------------------------------------------------
@@ -302,6 +328,10 @@ class LabelConsistencyMiniLM(EmbeddingCheck):
         Most real texts it trains on.
     max_rows : int or None, default 5000
         Most synthetic (and holdout) texts it classifies.
+    relative : bool, default False
+        Give ``relative`` (the value over the holdout accuracy; needs a labelled holdout) as
+        the value: about 1 for a perfect generator whatever the classifier's skill on the
+        corpus, so a suite can gate on it for any data set.
     batch_size, device, random_state
         As for ``fidelity.frechet_minilm``.
 
@@ -318,15 +348,17 @@ class LabelConsistencyMiniLM(EmbeddingCheck):
     direction = "higher"
 
     def __init__(self, *, c: float = 10.0, max_train_rows: int | None = 10_000,
-                 max_rows: int | None = 5_000, batch_size: int = 128, device: str = "auto",
-                 random_state: int = 0) -> None:
+                 max_rows: int | None = 5_000, relative: bool = False, batch_size: int = 128,
+                 device: str = "auto", random_state: int = 0) -> None:
         super().__init__(max_rows=max_rows, batch_size=batch_size, device=device,
                          random_state=random_state)
         self.c = c
         self.max_train_rows = max_train_rows
+        self.relative = relative
 
     def _check_params(self) -> None:
         super()._check_params()
+        check_bool(self.relative, "relative")
         check_number(self.c, "c", minimum=0.0, open_low=True)
         check_int(self.max_train_rows, "max_train_rows", 2, allow_none=True)
 
@@ -379,8 +411,18 @@ class LabelConsistencyMiniLM(EmbeddingCheck):
             accuracy = float(np.mean(model.predict(hold_f) == truth))
             details.update({"holdout_accuracy": accuracy,
                             "relative": value / accuracy if accuracy > 0 else None})
-        return self._score(value, interval=(max(0.0, value - half), min(1.0, value + half)),
-                           details=details)
+        interval = (max(0.0, value - half), min(1.0, value + half))
+        if self.relative:
+            accuracy = details.get("holdout_accuracy")
+            if not accuracy:
+                raise NotComputableError(
+                    f"{self.name} (relative) divides by the classifier's accuracy on held-out "
+                    "real texts: give a labelled holdout (command line: --holdout).")
+            details["absolute"] = value
+            return self._score(value / accuracy, interval=(interval[0] / accuracy,
+                                                           interval[1] / accuracy),
+                               details=details)
+        return self._score(value, interval=interval, details=details)
 
     def figures(self, score: Score) -> dict[str, Any]:
         shown = score.details.get("shown")
