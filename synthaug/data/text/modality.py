@@ -6,8 +6,9 @@ within word boundaries (scikit-learn's ``HashingVectorizer(analyzer="char_wb")``
 in it is fitted to the data: an embedding fitted on the real texts (TF-IDF + SVD was tried)
 puts the real texts in-sample and every other sample out of it, so two samples of one corpus
 looked different (detection AUC 0.80, DCR 0.16 on Rotten Tomatoes).  It needs no download, is
-fast on a CPU and sees spelling, wording and length; it does not see meaning.  Sentence
-embeddings from a packaged MiniLM come with the text generators.
+fast on a CPU and sees spelling, wording and length; it does not see meaning.  The text
+validators that need meaning use MiniLM sentence embeddings of a packaged model
+(:mod:`synthaug.data.text.embedding`) instead.
 """
 
 from __future__ import annotations
