@@ -159,6 +159,13 @@ def test_frechet_of_a_fresh_sample_sits_at_its_floor(rotten: dict[str, Texts],
     by_label = score("fidelity.frechet_minilm", rotten, "other", store, by_label=True)
     assert swapped.details["overall"] == pytest.approx(fresh.value)
     assert swapped.value > 1.1 * by_label.value
+    # over the floor: about 1 for real text whatever the sample size
+    relative = score("fidelity.frechet_minilm", rotten, "other", store, relative=True)
+    assert relative.value == pytest.approx(fresh.value / fresh.details["floor"])
+    assert 0.8 < relative.value < 1.25
+    with pytest.raises(NotComputableError, match="holdout"):
+        get_validator("fidelity.frechet_minilm", relative=True, device="cpu").score(
+            rotten["train"], rotten["other"], context={"text_features": store})
 
 
 @needs_minilm
@@ -171,6 +178,12 @@ def test_label_consistency_fails_swapped_labels(rotten: dict[str, Texts],
     assert fresh.value > 0.6 and abs(fresh.value - fresh.details["holdout_accuracy"]) < 0.1
     assert swapped.value == pytest.approx(1.0 - fresh.value)
     assert swapped.value < 0.4
+    relative = score("fidelity.label_consistency_minilm", rotten, "other", store,
+                     relative=True)
+    assert relative.value == pytest.approx(fresh.value / fresh.details["holdout_accuracy"])
+    assert relative.value > 0.85
+    assert score("fidelity.label_consistency_minilm", rotten, "swapped", store,
+                 relative=True).value < 0.6
     shown = fresh.details["shown"]
     assert [s["label"] for s in shown] == ["fresh", "rotten"]
     assert get_validator("fidelity.label_consistency_minilm").figures(fresh)["text_samples"]
