@@ -59,3 +59,15 @@ def test_one_store_per_suite_run() -> None:
     assert shared_features(None, real, synthetic) is not a  # outside a suite: a fresh store
     given = FeatureStore(lambda t: np.zeros((len(t), 1), np.float32), key=str.encode)
     assert shared_features({"text_features": given}, real, synthetic) is given
+
+
+def test_preloaded_rows_are_served_without_embedding() -> None:
+    def refuse(texts: np.ndarray) -> np.ndarray:
+        raise AssertionError(f"embedded {len(texts)} texts")
+
+    store = FeatureStore(refuse, key=str.encode)
+    rows = np.arange(10, dtype=np.float32).reshape(5, 2)
+    store.preload(TEXTS, rows)
+    np.testing.assert_array_equal(store.of(TEXTS[[1, 3]]), rows[[1, 3]])
+    # the first row of a repeated text wins, as the store keeps one row per distinct text
+    np.testing.assert_array_equal(store.of(TEXTS[[2]]), rows[[0]])
