@@ -176,8 +176,8 @@ class FrechetMiniLM(EmbeddingCheck):
                     "least 2 of some label on both sides.")
             value = weighted
         if self.relative:
-            floor = (details.get("per_label_floor_mean") if self.by_label
-                     else details.get("floor"))
+            floor: float | None = (details.get("per_label_floor_mean") if self.by_label
+                                   else details.get("floor"))
             if floor is None or floor <= 0:
                 raise NotComputableError(
                     f"{self.name} (relative) divides by the floor, the distance between the "
@@ -413,14 +413,14 @@ class LabelConsistencyMiniLM(EmbeddingCheck):
                             "relative": value / accuracy if accuracy > 0 else None})
         interval = (max(0.0, value - half), min(1.0, value + half))
         if self.relative:
-            accuracy = details.get("holdout_accuracy")
-            if not accuracy:
+            reference: float | None = details.get("holdout_accuracy")
+            if not reference:
                 raise NotComputableError(
                     f"{self.name} (relative) divides by the classifier's accuracy on held-out "
                     "real texts: give a labelled holdout (command line: --holdout).")
             details["absolute"] = value
-            return self._score(value / accuracy, interval=(interval[0] / accuracy,
-                                                           interval[1] / accuracy),
+            return self._score(value / reference, interval=(interval[0] / reference,
+                                                            interval[1] / reference),
                                details=details)
         return self._score(value, interval=interval, details=details)
 
