@@ -176,15 +176,15 @@ class FrechetMiniLM(EmbeddingCheck):
                     "least 2 of some label on both sides.")
             value = weighted
         if self.relative:
-            floor: float | None = (details.get("per_label_floor_mean") if self.by_label
-                                   else details.get("floor"))
-            if floor is None or floor <= 0:
+            divisor: float | None = (details.get("per_label_floor_mean") if self.by_label
+                                     else details.get("floor"))
+            if divisor is None or divisor <= 0:
                 raise NotComputableError(
                     f"{self.name} (relative) divides by the floor, the distance between the "
                     "real texts and held-out ones: give a holdout (command line: --holdout) "
                     "with at least 2 texts of each label compared.")
             details["absolute"] = value
-            value = value / floor
+            value = value / divisor
         return self._score(value, details=details)
 
 
