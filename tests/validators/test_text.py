@@ -261,4 +261,10 @@ def test_the_suites_pass_real_text_and_the_privacy_gate_fails_a_copy(
     if suite == "text-privacy":
         assert not copy.gate
         assert {"privacy.ngram_copies", "privacy.near_copies_minilm"} <= failed
-    assert "text_samples" in fresh.figures
+    # the sample texts per label are label consistency's: random ones, misread ones marked
+    samples = fresh.figures["text_samples"]
+    assert [s["label"] for s in samples["samples"]] == ["fresh", "rotten"]
+    html = fresh.to_html()
+    assert 'id="text-samples"' in html and "sample texts per label" in html
+    if suite == "text-default":
+        assert "[read as" in html  # the classifier misreads some real snippets too
