@@ -9,9 +9,10 @@ default), and as many held-out snippets again as the holdout of the privacy chec
 generator named (any registered text generator; parameters per generator with ``--params
 NAME=JSON``, a reduced budget on a CPU):
 
-* **training**: wall time of ``fit``, and training tokens per second: the words of the
-  training texts (:func:`synthaug.data.text.words.words`) times the generator's ``epochs``
-  (when it has that parameter; once otherwise), over the fit time;
+* **training**: wall time of ``fit``, and training tokens per second over it: the tokens the
+  generator says it trained on (``tokens_seen_``, in its tokenizer's units) where it keeps
+  that count, else the words of the training texts (:func:`synthaug.data.text.words.words`)
+  times its ``epochs``;
 * **sampling**: ``sample`` texts drawn label by label (exact counts), texts per second, after
   one warm-up call;
 * **validators**: the ``text-default`` and ``text-privacy`` suites on the drawn texts against
@@ -69,7 +70,10 @@ def bench(name: str, params: dict[str, Any], train: Any, holdout: Any, n_sample:
     gen.fit(train.texts.tolist(), train.labels.tolist())
     fit_s = time.perf_counter() - start
     epochs = gen.get_params().get("epochs") or 1
-    n_words = sum(len(words(str(t))) for t in train.texts)
+    # the generator's own count of training tokens where it keeps one (its tokenizer's units),
+    # else the words of the training texts times the epochs
+    seen = getattr(gen, "tokens_seen_", None)
+    n_tokens = int(seen) if seen else epochs * sum(len(words(str(t))) for t in train.texts)
     labels = sorted(set(train.labels))
     per = {k: int(np.sum(train.labels == k)) * n_sample // len(train) for k in labels}
     gen.sample(8, conditions={"label": labels[0]}, random_state=1)  # warm-up
@@ -82,7 +86,8 @@ def bench(name: str, params: dict[str, Any], train: Any, holdout: Any, n_sample:
                   np.asarray([k for k, n in per.items() for _ in range(n)], dtype=object))
     out: dict[str, Any] = {
         "generator": name, "params": params, "fit_s": round(fit_s, 2),
-        "train_tokens_per_s": round(n_words * epochs / fit_s, 1), "epochs": epochs,
+        "train_tokens": n_tokens, "tokens_counted": "generator" if seen else "words x epochs",
+        "train_tokens_per_s": round(n_tokens / fit_s, 1), "epochs": epochs,
         "sampled": len(drawn), "sample_s": round(sample_s, 2),
         "texts_per_s": round(len(drawn) / sample_s, 1),
         "examples": {k: [str(t) for t in drawn.texts[drawn.labels == k][:3]] for k in labels},
