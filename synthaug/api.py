@@ -2,40 +2,38 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
-from synthaug import registry
-from synthaug.data.modality import LABEL, Modality, detect_modality
-from synthaug.data.tabular import label_column_name
+from synthaug.data.modality import LABEL, Modality
 from synthaug.data.tabular.prepare import has_comparable_columns
-from synthaug.exceptions import InvalidDataError, InvalidParameterError
-from synthaug.generators.base import BaseGenerator, get_generator, list_generators
+from synthaug.exceptions import InvalidParameterError
+from synthaug.generators.base import BaseGenerator
+from synthaug.planning import (
+    AugmentRun,
+    check_fits_in_memory,
+    check_fits_on_disk,
+    start,
+)
 from synthaug.utils.files import check_output_file
-from synthaug.utils.memory import available_memory_bytes, container_nbytes, format_bytes
 from synthaug.utils.progress import progress_bar
-from synthaug.utils.random import RandomState, check_random_state, spawn_seed
+from synthaug.utils.random import RandomState, spawn_seed
 from synthaug.utils.validation import check_bool, check_int
 from synthaug.validators.report import SuiteReport
 from synthaug.validators.suite import Suite
 
 __all__ = ["AugmentReport", "augment", "augment_to_file"]
 
-#: a balance target with more distinct values than this is taken for a continuous column
-MAX_BALANCE_CLASSES = 100
 #: most synthetic rows augment_to_file() runs the validation suite on
 MAX_VALIDATION_ROWS = 50_000
 
@@ -45,10 +43,12 @@ class AugmentReport:
     """What :func:`augment` did: rows made, per condition, timings, and the validation report.
 
     The augmented data holds the ``n_real`` real rows first, then the ``n_synthetic`` synthetic
-    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows.  ``validation`` is the report of
-    the validation suite run on the synthetic rows against the real ones (``None`` when
-    ``augment`` was called with ``suite=None``); write it with ``report.validation.write(
-    "report.html")`` or stop a pipeline with ``report.validation.raise_for_gate()``.
+    ones, so ``out.iloc[report.n_real:]`` are the synthetic rows (with ``classic=``, images
+    only, the ``n_classic`` classically augmented copies of real images come after them).
+    ``validation`` is the report of the validation suite run on the synthetic rows against the
+    real ones (``None`` when ``augment`` was called with ``suite=None``); write it with
+    ``report.validation.write("report.html")`` or stop a pipeline with
+    ``report.validation.raise_for_gate()``.
     ``fidelity`` repeats its column-shape scores for a quick look.
     """
 
@@ -63,6 +63,8 @@ class AugmentReport:
     rows_by_condition: list[dict[str, Any]] = field(default_factory=list)
     fidelity: dict[str, Any] = field(default_factory=dict)
     validation: SuiteReport | None = None
+    #: classically augmented copies of real images (``classic=``), after the synthetic ones
+    n_classic: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -73,10 +75,15 @@ class AugmentReport:
         return json.dumps(self.to_dict(), default=str, **kw)
 
     def __str__(self) -> str:
+        rows = (f"  rows: {self.n_real} real + {self.n_synthetic} synthetic "
+                f"= {self.n_real + self.n_synthetic}")
+        if self.n_classic:
+            rows = (f"  rows: {self.n_real} real + {self.n_synthetic} synthetic + "
+                    f"{self.n_classic} classic = "
+                    f"{self.n_real + self.n_synthetic + self.n_classic}")
         lines = [
             f"synthaug augment report ({self.generator})",
-            f"  rows: {self.n_real} real + {self.n_synthetic} synthetic "
-            f"= {self.n_real + self.n_synthetic}",
+            rows,
             f"  time: fit {self.fit_seconds:.2f} s, sample {self.sample_seconds:.2f} s",
         ]
         if self.target is not None and self.class_counts_after:
@@ -100,7 +107,7 @@ def augment(
     y: Any = None,
     *,
     target: str | None = None,
-    generator: str | BaseGenerator = "auto",
+    generator: str | BaseGenerator | None = "auto",
     n: int | None = None,
     ratio: float | None = None,
     conditions: Mapping[str, Any] | None = None,
@@ -112,6 +119,7 @@ def augment(
     holdout: Any = None,
     sensitive: str | Sequence[str] | None = None,
     progress: bool | None = None,
+    classic: Any = None,
 ) -> tuple[Any, AugmentReport]:
     """Fit a generator on ``data`` and return the data with synthetic records appended.
 
@@ -128,10 +136,11 @@ def augment(
         column with ``target``.
     target : str, optional
         The label column of a table; needed for ``balance`` on a table without ``y``.
-    generator : str or generator, default="auto"
+    generator : str, generator or None, default="auto"
         A registry name (see :func:`synthaug.list_generators`), an unfitted generator, or
         ``"auto"`` (the generator of the data's modality tagged ``"default"``; for tables the
-        Gaussian copula: fast and exact under conditions).
+        Gaussian copula: fast and exact under conditions).  ``None`` fits nothing: only
+        with ``classic=``, for the classic-augmentation baseline.
     n, ratio : int or float, optional
         How many synthetic records: ``n``, or ``ratio`` times the real count.  With neither
         (and no ``balance``) the data is doubled (``ratio=1.0``).
@@ -158,6 +167,14 @@ def augment(
         Sensitive columns of a table for the suite's bias checks (``"sex,race"`` or a list).
     progress : bool or None
         Show progress (``None``: when standard error is a terminal).
+    classic : albumentations transform, callable, "default" or ClassicAugment, optional
+        Images only: classic augmentation (see :mod:`synthaug.data.image.classic`).  A
+        pipeline adds one transformed copy of every **real** image, after the synthetic ones;
+        ``ClassicAugment(pipeline, copies=k, to_generated=True)`` adds ``k`` copies and also
+        transforms the generated images (in place).  The validation suite always sees the
+        generated images as the generator made them.  ``"default"`` is horizontal flips and
+        shifts of up to 2 pixels (needs ``pip install 'synthaug[image]'``).  Refused for
+        other modalities.
 
     Returns
     -------
@@ -182,11 +199,11 @@ def augment(
     >>> out["y"].value_counts().to_dict()
     {'a': 4, 'b': 4}
     """
-    run = _start(data, y, target=target, generator=generator, n=n, ratio=ratio,
+    run = start(data, y, target=target, generator=generator, n=n, ratio=ratio,
                  conditions=conditions, balance=balance, random_state=random_state,
                  device=device, generator_params=generator_params, suite=suite,
-                 holdout=holdout)
-    _check_fits_in_memory(run)
+                 holdout=holdout, classic=classic)
+    check_fits_in_memory(run)
     augmented, report = _augment_in_memory(run, sensitive=sensitive, device=device,
                                            progress=progress)
     return run.modality.restore(augmented, data, y), report
@@ -262,14 +279,14 @@ def augment_to_file(
     """
     check_int(max_validation_rows, "max_validation_rows", 1)
     check_bool(synthetic_only, "synthetic_only")
-    run = _start(data, y, target=target, generator=generator, n=n, ratio=ratio,
+    run = start(data, y, target=target, generator=generator, n=n, ratio=ratio,
                  conditions=conditions, balance=balance, random_state=random_state,
                  device=device, generator_params=generator_params, suite=suite,
                  holdout=holdout)
     target_path = check_output_file(path, what="the output") if Path(path).suffix else Path(path)
     write_batches = getattr(run.modality, "write_batches", None)
     if write_batches is None:  # images and texts: made in memory, written by their modality
-        _check_fits_in_memory(run)
+        check_fits_in_memory(run)
         augmented, report = _augment_in_memory(run, sensitive=sensitive, device=device,
                                                progress=progress)
         if synthetic_only:
@@ -277,79 +294,29 @@ def augment_to_file(
                 augmented, np.arange(report.n_real, run.modality.n_records(augmented)))
         _write(lambda: run.modality.write(augmented, target_path), target_path)
         return report
-    _check_fits_on_disk(run, target_path, synthetic_only)
+    check_fits_on_disk(run, target_path, synthetic_only)
     return _stream(run, target_path, write_batches, synthetic_only=synthetic_only,
                    sensitive=sensitive, device=device, max_validation_rows=max_validation_rows,
                    progress=progress)
 
 
 # -- the steps both entry points share ---------------------------------------------------------
-@dataclass
-class _Run:
-    """What every augment call settles before fitting: the inputs checked, the plan, the
-    suite and the generator (unfitted), and the random generator the rows are drawn with."""
-
-    modality: Modality
-    real: Any
-    target: str | None
-    plan: list[tuple[int, dict[str, Any]]]
-    balance: bool
-    checker: Suite | None
-    rng: np.random.Generator
-    gen: BaseGenerator
-    holdout: Any
-
-    @property
-    def label(self) -> str:
-        return self.gen.name or type(self.gen).__name__
-
-    @property
-    def n_synthetic(self) -> int:
-        return sum(count for count, _ in self.plan)
-
-
-def _start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenerator,
-           n: int | None, ratio: float | None, conditions: Mapping[str, Any] | None,
-           balance: bool, random_state: RandomState, device: str,
-           generator_params: Mapping[str, Any] | None,
-           suite: str | os.PathLike[str] | Suite | None, holdout: Any) -> _Run:
-    """Check everything that can be checked before fitting, in the order users see errors."""
-    modality = detect_modality(data, what="data")
-    real = modality.check(data, y, what="data")
-    if modality.n_records(real) < 2:
-        raise InvalidDataError(f"data has 1 {modality.record}; give at least 2 "
-                               f"{modality.record}s to learn from.")
-    if target is None and y is not None and modality.name == "tabular":
-        target = label_column_name(y)  # labels given apart became this column
-    if target is not None and modality.name != "tabular":
-        raise InvalidParameterError(
-            f"target names a column of a table; {modality.name} data carry their labels "
-            "(pass them as y=... or inside the container)."
-        )
-    plan = _plan(modality, real, target, n, ratio, conditions, balance)
-    # a misspelt suite must fail before minutes of fitting, not after
-    checker = _suite(suite, modality)
-    rng = check_random_state(random_state)
-    gen = _make_generator(generator, generator_params, device, spawn_seed(rng), modality.name)
-    holdout_data = None if holdout is None else modality.check(holdout, what="holdout")
-    return _Run(modality, real, target, plan, balance, checker, rng, gen, holdout_data)
-
-
-def _augment_in_memory(run: _Run, *, sensitive: str | Sequence[str] | None, device: str,
+def _augment_in_memory(run: AugmentRun, *, sensitive: str | Sequence[str] | None, device: str,
                        progress: bool | None) -> tuple[Any, AugmentReport]:
     modality, real, rng, gen = run.modality, run.real, run.rng, run.gen
-    with progress_bar(2 + len(run.plan), f"augment ({run.label})", progress,
-                      unit="step") as bar:
+    with progress_bar(2 + len(run.plan) + (run.classic is not None), f"augment ({run.label})",
+                      progress, unit="step") as bar:
         bar.set_postfix_str("fitting")
         start = time.perf_counter()
-        gen.fit(real)
+        if gen is not None:
+            gen.fit(real)
         fit_seconds = time.perf_counter() - start
         bar.update(1)
         bar.set_postfix_str("sampling")
         start = time.perf_counter()
         parts = []
         for count, conds in run.plan:
-            if count > 0:
+            if count > 0 and gen is not None:
                 rows = gen.sample(count, conditions=conds or None, random_state=spawn_seed(rng))
                 parts.append(rows if modality.name == "tabular" else modality.check(rows))
             bar.update(1)
@@ -362,8 +329,14 @@ def _augment_in_memory(run: _Run, *, sensitive: str | Sequence[str] | None, devi
         n_synthetic = modality.n_records(synthetic)
         fidelity = _fidelity(validation, n_synthetic, run.balance)
         bar.update(1)
+        parts = [real, synthetic]
+        if run.classic is not None:  # after validation: the suite judges the generator's own
+            bar.set_postfix_str("classic augmentation")
+            synthetic, copies = _apply_classic(run.classic, real, synthetic, rng)
+            parts = [real, synthetic, copies]
+            bar.update(1)
 
-    augmented = modality.concat([real, synthetic])
+    augmented = modality.concat(parts)
     if modality.name == "tabular":
         augmented = augmented.astype(real.dtypes.to_dict())
     after = _counts(_labels(modality, augmented, run.target))
@@ -371,11 +344,13 @@ def _augment_in_memory(run: _Run, *, sensitive: str | Sequence[str] | None, devi
                               validation)
 
 
-def _stream(run: _Run, path: Path, write_batches: Any, *, synthetic_only: bool,
+def _stream(run: AugmentRun, path: Path, write_batches: Any, *, synthetic_only: bool,
             sensitive: str | Sequence[str] | None, device: str, max_validation_rows: int,
             progress: bool | None) -> AugmentReport:
     """Fit, then draw and write the rows batch by batch; validate a bounded sample."""
-    modality, real, rng, gen = run.modality, run.real, run.rng, run.gen
+    modality, real, rng = run.modality, run.real, run.rng
+    # tables always have a generator: generator=None goes only with classic=, images only
+    gen = cast(BaseGenerator, run.gen)
     dtypes = real.dtypes.to_dict()
     total = run.n_synthetic
     # each condition's share of the validation sample: its first rows, in plan proportions
@@ -446,7 +421,7 @@ def _write(write: Any, path: Path) -> None:
         ) from None
 
 
-def _report(run: _Run, fit_seconds: float, sample_seconds: float, n_synthetic: int,
+def _report(run: AugmentRun, fit_seconds: float, sample_seconds: float, n_synthetic: int,
             counts_after: dict[str, int], fidelity: dict[str, Any],
             validation: SuiteReport | None) -> AugmentReport:
     modality, real, target = run.modality, run.real, run.target
@@ -463,226 +438,28 @@ def _report(run: _Run, fit_seconds: float, sample_seconds: float, n_synthetic: i
         rows_by_condition=[{"rows": c, "conditions": dict(k)} for c, k in run.plan],
         fidelity=fidelity,
         validation=validation,
+        n_classic=0 if run.classic is None else run.classic.copies * modality.n_records(real),
     )
 
 
-#: copies of the output that augment() holds at its peak: the synthetic parts, their join, and
-#: the join with the real records (the dtype restoration of a table makes one more)
-_MEMORY_COPIES = 3
 
 
-def _per_record_bytes(run: _Run) -> float:
-    modality, real = run.modality, run.real
-    n_real = modality.n_records(real)
-    sample = modality.take(real, np.arange(min(n_real, 10_000)))
-    return container_nbytes(sample) / max(modality.n_records(sample), 1)
+def _apply_classic(step: Any, real: Any, synthetic: Any, rng: np.random.Generator
+                   ) -> tuple[Any, Any]:
+    """The generated images (transformed when ``step.to_generated``) and the classic copies
+    of the real ones."""
+    from synthaug.data.image.classic import apply_classic
 
-
-def _check_fits_in_memory(run: _Run) -> None:
-    """Refuse, before fitting, an output that cannot be held in memory (augment() returns it)."""
-    available = available_memory_bytes()
-    if available is None:
-        return
-    n_total = run.modality.n_records(run.real) + run.n_synthetic
-    need = _per_record_bytes(run) * n_total * _MEMORY_COPIES
-    if need <= available:
-        return
-    record = run.modality.record
-    raise InvalidParameterError(
-        f"augment() would hold {n_total:,} {record}s in memory, about {format_bytes(need)} "
-        f"while joining them ({_MEMORY_COPIES} copies of {format_bytes(need / _MEMORY_COPIES)}"
-        f"), but only {format_bytes(available)} is available. Write them to a file instead, "
-        "which streams in bounded batches: synthaug.augment_to_file(data, "
-        "'augmented.parquet', ...) or `synthaug augment DATA --out augmented.parquet`; or draw "
-        "them batch by batch from a fitted generator with gen.sample_batches(n). Otherwise "
-        "ask for fewer rows."
-    )
-
-
-def _check_fits_on_disk(run: _Run, path: Path, synthetic_only: bool) -> None:
-    """Refuse, before fitting, a file that will not fit in the free space of its disk."""
-    modality, real = run.modality, run.real
-    n_rows = run.n_synthetic + (0 if synthetic_only else modality.n_records(real))
-    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("."))
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return
-    need = _file_bytes_per_row(real, path.suffix.lower()) * n_rows
-    if need > free:
-        raise InvalidParameterError(
-            f"{str(path)!r} would take about {format_bytes(need)} ({n_rows:,} rows, estimated "
-            f"from the real rows in this format), but {str(folder)!r} has "
-            f"{format_bytes(free)} free. Free some space, write elsewhere, or ask for fewer "
-            "rows."
-        )
-
-
-def _file_bytes_per_row(real: pd.DataFrame, suffix: str) -> float:
-    """Bytes a row takes in a file of ``suffix``: the growth from half to all of a sample of
-    the real rows written to memory (the file's fixed overhead drops out)."""
-    sample = real.iloc[: min(len(real), 2_000)]
-    half = sample.iloc[: len(sample) // 2]
-
-    def size(frame: pd.DataFrame) -> int:
-        if suffix == ".parquet":
-            buffer = io.BytesIO()
-            frame.to_parquet(buffer, index=False)
-            return buffer.tell()
-        return len(frame.to_csv(index=False).encode("utf-8"))
-
-    grown = len(sample) - len(half)
-    if grown == 0:
-        return float(size(sample))
-    return max(size(sample) - size(half), 0) / grown
+    classic_rng = np.random.default_rng(spawn_seed(rng))
+    if step.to_generated and len(synthetic):
+        synthetic = apply_classic(synthetic, step, classic_rng, copies=1)
+    return synthetic, apply_classic(real, step, classic_rng)
 
 
 def _labels(modality: Modality, data: Any, target: str | None) -> np.ndarray | None:
     if modality.name == "tabular" and target is None:
         return None
     return modality.labels(data, target=target)
-
-
-def _plan(
-    modality: Modality,
-    real: Any,
-    target: str | None,
-    n: int | None,
-    ratio: float | None,
-    conditions: Mapping[str, Any] | None,
-    balance: bool,
-) -> list[tuple[int, dict[str, Any]]]:
-    """Decide how many records to draw under which conditions; fail before any fitting."""
-    if modality.name == "tabular":
-        _check_table_roles(real, target, conditions)
-    elif conditions is not None:
-        if not isinstance(conditions, Mapping):
-            raise InvalidParameterError("conditions must be a mapping such as {'label': 3}.")
-        unknown = sorted(str(k) for k in conditions if k != LABEL)
-        if unknown:
-            raise InvalidParameterError(
-                f"{modality.name} data can be conditioned on the class only "
-                f"(conditions={{{LABEL!r}: ...}}), not on {unknown}."
-            )
-    n_real = modality.n_records(real)
-    if balance:
-        if n is not None or ratio is not None or conditions:
-            raise InvalidParameterError(
-                "balance=True decides the rows itself; do not also give n, ratio or conditions."
-            )
-        if modality.name == "tabular" and target is None:
-            raise InvalidParameterError("balance=True needs target=<label column> (or y=...).")
-        labels = modality.labels(real, target=target)
-        if labels is None:
-            raise InvalidParameterError(
-                f"balance=True needs labels; these {modality.name} data have none (pass y=...)."
-            )
-        series = pd.Series(labels)
-        if isinstance(real, pd.DataFrame) and target is not None:
-            series = real[target]  # keep a categorical's dtype: its unused levels are no class
-        counts = series.value_counts(dropna=True)
-        counts = counts[counts > 0]
-        what = repr(target) if target is not None else "the labels"
-        if len(counts) < 2:
-            raise InvalidDataError(
-                f"target {what} has {len(counts)} class(es); balancing needs at least two. "
-                "Use n= or ratio= to add records instead."
-            )
-        known = series.dropna()
-        fractional = pd.api.types.is_float_dtype(known) and bool((known != known.round()).any())
-        if fractional or len(counts) > MAX_BALANCE_CLASSES:
-            raise InvalidDataError(
-                f"target {what} has {len(counts)} distinct values; it looks continuous, "
-                "not a class label. Balance a categorical target instead."
-            )
-        top = int(counts.max())
-        key = target if modality.name == "tabular" and target is not None else LABEL
-        return [(top - int(c), {key: _plain(k)}) for k, c in counts.items() if c < top]
-    if n is not None and ratio is not None:
-        raise InvalidParameterError("give n or ratio, not both.")
-    if n is not None:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InvalidParameterError(f"n must be a non-negative int, got {n!r}.")
-        count = int(n)
-    else:
-        r = 1.0 if ratio is None else ratio
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not r > 0 or r == np.inf:
-            raise InvalidParameterError(f"ratio must be a positive finite number, got {ratio!r}.")
-        count = round(r * n_real)
-    return [(count, dict(conditions or {}))]
-
-
-def _check_table_roles(
-    frame: pd.DataFrame, target: str | None, conditions: Mapping[str, Any] | None
-) -> None:
-    if target is not None and target not in frame.columns:
-        raise InvalidParameterError(
-            f"target={target!r} is not a column of data; columns are {list(frame.columns)}."
-        )
-    if conditions is not None and not isinstance(conditions, Mapping):
-        raise InvalidParameterError("conditions must be a mapping of column -> value.")
-    for name in conditions or {}:
-        if name not in frame.columns:
-            raise InvalidParameterError(
-                f"conditions names column {name!r}, which is not in data; "
-                f"columns are {list(frame.columns)}."
-            )
-
-
-def _suite(suite: str | os.PathLike[str] | Suite | None, modality: Modality) -> Suite | None:
-    if suite is None or isinstance(suite, Suite):
-        return suite
-    if str(suite) == "default":  # each modality has its own default suite
-        return Suite.from_file(modality.default_suite)
-    return Suite.from_file(suite)
-
-
-def _make_generator(
-    generator: str | BaseGenerator,
-    params: Mapping[str, Any] | None,
-    device: str,
-    seed: int,
-    modality: str,
-) -> BaseGenerator:
-    if isinstance(generator, BaseGenerator):
-        if params:
-            raise InvalidParameterError(
-                "generator_params applies to a generator given by name; set the parameters on "
-                "the generator object instead."
-            )
-        gen = clone(generator)
-    else:
-        if not isinstance(generator, str):
-            raise InvalidParameterError(
-                f"generator must be a registry name or a generator, got "
-                f"{type(generator).__name__}."
-            )
-        name = default_generator(modality) if generator == "auto" else generator
-        chosen = dict(params or {})
-        chosen.setdefault("device", device)
-        chosen.setdefault("random_state", seed)
-        gen = get_generator(name, **chosen)
-    if gen.modality != modality:
-        choices = ", ".join(list_generators(modality)) or "none is installed"
-        raise InvalidParameterError(
-            f"generator {gen.name or type(gen).__name__!r} makes {gen.modality} data, but the "
-            f"data are {modality}; pick a {modality} generator ({choices})."
-        )
-    return gen
-
-
-def default_generator(modality: str) -> str:
-    """The registered generator of ``modality`` tagged ``"default"`` (what "auto" picks)."""
-    for name in list_generators(modality):
-        if "default" in registry.generators.get(name).tags:
-            return name
-    names = list_generators(modality)
-    if names:
-        return names[0]
-    raise InvalidParameterError(
-        f"no {modality} generator is installed, so generator='auto' has nothing to pick; "
-        f"install one (pip install 'synthaug[{modality}]') or pass a generator."
-    )
 
 
 def _validate(
@@ -705,8 +482,10 @@ def _validate(
                      context=context)
 
 
-def _generator_info(gen: BaseGenerator) -> dict[str, Any]:
+def _generator_info(gen: BaseGenerator | None) -> dict[str, Any]:
     """Which generator made the rows, for validators that retrain it (``privacy.mia_shadow``)."""
+    if gen is None:
+        return {"name": None, "params": {}}
     return {"name": gen.name, "params": gen.get_params(deep=False)}
 
 
@@ -736,5 +515,3 @@ def _counts(labels: np.ndarray | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in pd.Series(labels).value_counts(dropna=False).items()}
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

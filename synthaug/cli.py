@@ -15,6 +15,7 @@ from synthaug._version import __version__
 from synthaug.data.modality import Modality
 from synthaug.data.sources import read_source, source_modality
 from synthaug.exceptions import InvalidParameterError, SynthaugError
+from synthaug.jobs.cli import add_generate_parser
 from synthaug.recipes.cli import add_recipe_parser
 from synthaug.utils.console import echo, run_command
 from synthaug.utils.files import atomic_file, check_distinct_outputs, check_output_file
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_validate_parser(sub)
     add_recipe_parser(sub)
+    add_generate_parser(sub)
     return parser
 
 

@@ -1,14 +1,15 @@
-"""Name -> component registries: generators, validators, downstream models, modalities, data sets.
+"""Name -> component registries: generators, validators, downstream models, modalities, engines.
 
 Names of components have the form ``<modality>.<family>`` (``tabular.copula``, ``image.gan``) or
-``<prefix>.<name>`` for adapters to other libraries (``sdv.ctgan``); modalities are plain
-words (``tabular``, ``image``, ``text``).  Built-ins register themselves when their module is
-imported; :meth:`Registry.load_builtins` imports those modules on first lookup, **each on its
-own**: a module that cannot be imported (an optional extra is not installed) is remembered, and
-a lookup of a name it would have provided says which extra to install, instead of leaving a
-silently partial registry.  Third-party packages add components through the entry-point group
-``synthaug.<kind>s`` (for example ``synthaug.generators``); one that fails to load is reported
-by a warning and by the lookup of its name, and breaks nothing else.
+``<prefix>.<name>`` for adapters to other libraries (``sdv.ctgan``); modalities and job engines
+are plain words (``tabular``, ``image``, ``text``; ``local``, ``ray``).  Built-ins register
+themselves when their module is imported; :meth:`Registry.load_builtins` imports those modules
+on first lookup, **each on its own**: a module that cannot be imported (an optional extra is not
+installed) is remembered, and a lookup of a name it would have provided says which extra to
+install, instead of leaving a silently partial registry.  Third-party packages add components
+through the entry-point group ``synthaug.<kind>s`` (for example ``synthaug.generators``); one
+that fails to load is reported by a warning and by the lookup of its name, and breaks nothing
+else.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from synthaug.exceptions import (
 if TYPE_CHECKING:
     from synthaug.data.modality import Modality
     from synthaug.generators.base import BaseGenerator
+    from synthaug.jobs.engines import Engine
     from synthaug.validators.base import BaseValidator
 
-__all__ = ["Registry", "downstream_models", "generators", "modalities", "validators"]
+__all__ = ["Registry", "downstream_models", "engines", "generators", "modalities", "validators"]
 
 T = TypeVar("T")
 DOTTED = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -211,4 +213,9 @@ modalities: Registry[Modality] = Registry("modality", {
     "synthaug.data.tabular": None,
     "synthaug.data.image": None,
     "synthaug.data.text": None,
+}, pattern=WORD)
+#: batch-job engines (synthaug.jobs); ``ray`` needs the ``ray`` extra, and a lookup says so
+engines: Registry[type[Engine]] = Registry("engine", {
+    "synthaug.jobs.engines.local": None,
+    "synthaug.jobs.engines.ray": "ray",
 }, pattern=WORD)

@@ -141,7 +141,7 @@ BAD_INPUT: dict[str, tuple[list[str], str]] = {
     "unseen condition value": (["{in}", "--condition", "income=rich", "--n", "3"],
                                r"'rich' was never seen"),
     "balance without target": (["{in}", "--balance"], r"balance=True needs target"),
-    "negative n": (["{in}", "--n", "-1"], r"n must be a non-negative int"),
+    "negative n": (["{in}", "--n", "-1"], r"n must be an integer >= 0"),
     "unknown device": (["{in}", "--device", "gpu9"], r"device='gpu9' is not understood"),
 }
 

@@ -104,9 +104,9 @@ def test_the_command_shows_progress_in_rows(tmp_path: Path, frame: pd.DataFrame,
 
 def test_augment_refuses_an_output_that_cannot_fit_in_memory(
         frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
-    import synthaug.api as api
+    import synthaug.planning as planning
 
-    monkeypatch.setattr(api, "available_memory_bytes", lambda: 50_000_000)
+    monkeypatch.setattr(planning, "available_memory_bytes", lambda: 50_000_000)
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("fitted before refusing")
@@ -129,7 +129,7 @@ def test_a_file_that_cannot_fit_on_the_disk_is_refused_before_fitting(
 
     import shutil
 
-    import synthaug.api as api
+    import synthaug.planning as planning
 
     monkeypatch.setattr(GaussianCopulaGenerator, "fit", never)
     real_usage = shutil.disk_usage
@@ -137,7 +137,7 @@ def test_a_file_that_cannot_fit_on_the_disk_is_refused_before_fitting(
     def one_gigabyte_free(path: object) -> object:
         return real_usage(path)._replace(free=10**9)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(api.shutil, "disk_usage", one_gigabyte_free)
+    monkeypatch.setattr(planning.shutil, "disk_usage", one_gigabyte_free)
     frame.to_csv(tmp_path / "d.csv", index=False)
     out = tmp_path / "x.parquet"
     # the command: ten billion rows do not fit on this disk, so nothing starts

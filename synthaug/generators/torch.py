@@ -176,10 +176,12 @@ class TorchGeneratorMixin(BaseGenerator):
         monitor: str = "loss",
         evaluate: Callable[[], Mapping[str, torch.Tensor]] | None = None,
         on_epoch_start: Callable[[int], object] | None = None,
+        epochs: int | None = None,
     ) -> TrainingHistory:
         """Run :func:`~synthaug.generators.nn.run_epochs` with this generator's settings.
 
-        ``epochs``, ``early_stopping_patience`` (keeping the best epoch's weights unless the
+        ``epochs`` (unless the caller passes its own count: a step budget, say),
+        ``early_stopping_patience`` (keeping the best epoch's weights unless the
         class sets ``_restore_best = False``), ``progress`` and ``epoch_callback`` (which may
         sample: the modules go back to train mode after it) come from the parameters.
 
@@ -206,7 +208,7 @@ class TorchGeneratorMixin(BaseGenerator):
         patience = self.early_stopping_patience
         history = run_epochs(
             step,
-            epochs=self.epochs,
+            epochs=self.epochs if epochs is None else epochs,
             steps_per_epoch=steps_per_epoch,
             rows_per_step=rows_per_step,
             monitor=monitor,

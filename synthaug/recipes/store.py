@@ -15,7 +15,9 @@ guards keep that safe:
   (saying what to do), not a fresh start.
 
 Every failure to write (a full disk, a folder that cannot be created) is a
-:class:`~synthaug.exceptions.RunFolderError` naming the path.
+:class:`~synthaug.exceptions.RunFolderError` naming the path.  The folder-generic part
+(ownership, a manifest that fails loudly, strict atomic JSON) lives in
+:mod:`synthaug.utils.store`, which batch jobs share.
 
 Examples
 --------
@@ -38,14 +40,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from synthaug.exceptions import (
-    InvalidParameterError,
-    RunFolderError,
-    SynthaugError,
-    UnsafeOutputError,
-)
-from synthaug.utils.files import atomic_file
-from synthaug.utils.serialization import to_jsonable
+from synthaug.exceptions import InvalidParameterError, UnsafeOutputError
+from synthaug.utils import store as _folders
 
 __all__ = ["MANIFEST", "RunStore"]
 
@@ -122,16 +118,10 @@ class RunStore:
 
     @staticmethod
     def _read_manifest(manifest: Path) -> dict[str, Any]:
-        fix = ("Restore it, or move the folder away (its finished results cannot be trusted "
-               "without it) and run again.")
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise RunFolderError(f"{manifest} cannot be read ({exc}). {fix}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("fingerprint"), str):
-            raise RunFolderError(f"{manifest} is not a synthaug run manifest (no fingerprint). "
-                                 f"{fix}")
-        return data
+        return _folders.read_manifest(
+            manifest, what="run manifest",
+            check=lambda data: None if isinstance(data.get("fingerprint"), str)
+            else "no fingerprint")
 
     # -- units ---------------------------------------------------------------------------------
     def result_path(self, key: Sequence[str]) -> Path:
@@ -170,21 +160,10 @@ class RunStore:
     # -- writing -------------------------------------------------------------------------------
     def write_json(self, path: Path, data: Mapping[str, Any], *, indent: int) -> None:
         """Write ``data`` as strict JSON (no NaN) to ``path``, completely or not at all."""
-        with self.writing(path), atomic_file(path) as tmp:
-            tmp.write_text(json.dumps(to_jsonable(data), indent=indent, allow_nan=False),
-                           encoding="utf-8")
+        _folders.write_json(path, data, indent=indent)
 
     @contextmanager
     def writing(self, path: Path) -> Iterator[None]:
         """Turn an operating-system failure to write ``path`` into a :class:`RunFolderError`."""
-        try:
+        with _folders.writing(path):
             yield
-        except SynthaugError:
-            raise
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise RunFolderError(
-                f"could not write {path}: {reason}. Free some space or fix the folder's "
-                "permissions, or choose another output folder (--out); a rerun resumes what is "
-                "finished."
-            ) from exc

@@ -13,6 +13,13 @@ FAST_PARAMS: dict[str, dict[str, object]] = {
     "tabular.vae": {"epochs": 2, "batch_size": 64},
     "tabular.gan": {"epochs": 2, "batch_size": 60},
     "tabular.transformer": {"epochs": 2, "batch_size": 64},
+    # a few steps of networks a few channels wide: the contract, not the quality
+    "image.gan": {"width": 4, "critic_width": 4, "noise_dim": 4, "embedding_dim": 4,
+                  "max_steps": 3, "batch_size": 16},
+    "image.vae": {"width": 4, "critic_width": 4, "latent_dim": 4, "embedding_dim": 4,
+                  "max_steps": 3, "batch_size": 16},
+    "image.transformer": {"d_model": 8, "n_layers": 1, "n_heads": 2, "sampling_steps": 2,
+                          "max_steps": 3, "batch_size": 16},
 }
 
 

@@ -18,10 +18,36 @@ The pieces live in small modules so a new family reuses what it needs: :mod:`.in
 :mod:`.transformer` (attention and the transformer block with its key/value cache),
 :mod:`.sampling` (Gumbel-softmax and categorical draws) and :mod:`.loop` (batches, the epoch
 loop, its history and the divergence check, which raises
-:class:`~synthaug.exceptions.TrainingDivergedError`).
+:class:`~synthaug.exceptions.TrainingDivergedError`).  For images: :mod:`.conv` (spectral
+norm, adaptive group norm, residual up/down blocks, the encoder/decoder stacks and their
+canvas), :mod:`.dit` (the diffusion transformer), :mod:`.flow` (the flow-matching schedule and
+samplers, apart from any network), :mod:`.diffaug` (differentiable augmentation) and
+:mod:`.ema` (weight averages).
 """
 
 from synthaug.generators.nn.blocks import MLP, ResidualBlock, SeededDropout, set_generator
+from synthaug.generators.nn.conv import (
+    AdaptiveGroupNorm,
+    Canvas,
+    ConvDecoder,
+    ConvEncoder,
+    DownBlock,
+    ProjectionCritic,
+    SNConv2d,
+    SNLinear,
+    UpBlock,
+    canvas_for,
+    patch_canvas,
+)
+from synthaug.generators.nn.diffaug import diff_augment
+from synthaug.generators.nn.dit import DiT, DiTBlock
+from synthaug.generators.nn.ema import ema_decay, ema_update_
+from synthaug.generators.nn.flow import (
+    flow_target,
+    guided_velocity,
+    integrate_flow,
+    sample_times,
+)
 from synthaug.generators.nn.init import build_module, init_parameters_, maybe_compile
 from synthaug.generators.nn.loop import (
     IMPROVEMENT_TOLERANCE,
@@ -37,20 +63,40 @@ from synthaug.generators.nn.transformer import KVCache, TransformerBlock, attent
 __all__ = [
     "IMPROVEMENT_TOLERANCE",
     "MLP",
+    "AdaptiveGroupNorm",
+    "Canvas",
+    "ConvDecoder",
+    "ConvEncoder",
+    "DiT",
+    "DiTBlock",
+    "DownBlock",
     "EpochBatcher",
     "KVCache",
+    "ProjectionCritic",
     "ResidualBlock",
+    "SNConv2d",
+    "SNLinear",
     "SeededDropout",
     "TrainingHistory",
     "TransformerBlock",
+    "UpBlock",
     "attention",
     "autocast",
     "build_module",
+    "canvas_for",
+    "diff_augment",
+    "ema_decay",
+    "ema_update_",
+    "flow_target",
+    "guided_velocity",
     "gumbel_softmax",
     "init_parameters_",
+    "integrate_flow",
     "iter_slices",
     "maybe_compile",
+    "patch_canvas",
     "run_epochs",
     "sample_categorical",
+    "sample_times",
     "set_generator",
 ]

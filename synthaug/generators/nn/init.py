@@ -78,7 +78,10 @@ def init_parameters_(module: nn.Module, generator: torch.Generator) -> None:
       or 0 when the name starts with ``log_`` (a log-scale starting at 1);
     * a module's own buffers: filled by its ``reset_buffers(generator)`` method, which a
       module with buffers other than norm statistics must define (a causal mask or a
-      positional table is recomputed there; a random projection draws from ``generator``).
+      positional table is recomputed there; a random projection draws from ``generator``);
+    * last, a module's ``post_init_(generator)`` method, when it has one, once every module
+      has its default: a start other than the defaults (DiT's zeroed adaLN modulation, a
+      zero-initialised output layer) is set there.
 
     Modules are visited in ``module.modules()`` order, so the draws, and hence the weights, are
     a function of the architecture and the generator's state.
@@ -127,6 +130,11 @@ def init_parameters_(module: nn.Module, generator: torch.Generator) -> None:
             reset = getattr(sub, "reset_buffers", None)
             if callable(reset):
                 reset(generator)
+        # after every default: a parent's post_init_ may overwrite what its children drew
+        for sub in module.modules():
+            post = getattr(sub, "post_init_", None)
+            if callable(post):
+                post(generator)
 
 
 def _check_buffers_fillable(module: nn.Module) -> None:
