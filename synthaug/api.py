@@ -63,6 +63,9 @@ class AugmentReport:
     rows_by_condition: list[dict[str, Any]] = field(default_factory=list)
     fidelity: dict[str, Any] = field(default_factory=dict)
     validation: SuiteReport | None = None
+    #: text generators: drafts drawn and kept by de-duplication and ``filter`` (summed over the
+    #: conditions; see :mod:`synthaug.generators.text.base`); ``None`` for other generators
+    screening: dict[str, Any] | None = None
     #: classically augmented copies of real images (``classic=``), after the synthetic ones
     n_classic: int = 0
 
@@ -97,6 +100,9 @@ class AugmentReport:
                 lines.append("  weakest columns: " + ", ".join(f"{k} {v:.3f}" for k, v in worst))
         for note in self.fidelity.get("notes", []):
             lines.append(f"  note: {note}")
+        if self.screening:
+            lines.append(f"  screening: kept {self.screening['kept']} of "
+                         f"{self.screening['drawn']} drafts drawn")
         if self.validation is not None:
             lines.extend("  " + line for line in str(self.validation).splitlines())
         return "\n".join(lines)
@@ -120,6 +126,7 @@ def augment(
     sensitive: str | Sequence[str] | None = None,
     progress: bool | None = None,
     classic: Any = None,
+    filter: float | None = None,
 ) -> tuple[Any, AugmentReport]:
     """Fit a generator on ``data`` and return the data with synthetic records appended.
 
@@ -175,6 +182,11 @@ def augment(
         generated images as the generator made them.  ``"default"`` is horizontal flips and
         shifts of up to 2 pixels (needs ``pip install 'synthaug[image]'``).  Refused for
         other modalities.
+    filter : float or None
+        Texts: keep only generated texts that a classifier fitted on the real texts assigns to
+        their label with at least this probability (the generator's ``filter_confidence``;
+        others are re-drawn within its budget).  ``report.screening`` says how many drafts
+        were drawn and kept.  Refused for generators without a filter.
 
     Returns
     -------
@@ -202,7 +214,7 @@ def augment(
     run = start(data, y, target=target, generator=generator, n=n, ratio=ratio,
                  conditions=conditions, balance=balance, random_state=random_state,
                  device=device, generator_params=generator_params, suite=suite,
-                 holdout=holdout, classic=classic)
+                 holdout=holdout, classic=classic, filter=filter)
     check_fits_in_memory(run)
     augmented, report = _augment_in_memory(run, sensitive=sensitive, device=device,
                                            progress=progress)
@@ -229,6 +241,7 @@ def augment_to_file(
     sensitive: str | Sequence[str] | None = None,
     max_validation_rows: int = MAX_VALIDATION_ROWS,
     progress: bool | None = None,
+    filter: float | None = None,
 ) -> AugmentReport:
     """Like :func:`augment`, but write the result to ``path``, streaming: flat memory for any ``n``.
 
@@ -247,7 +260,7 @@ def augment_to_file(
     Parameters
     ----------
     data, y, target, generator, n, ratio, conditions, balance, random_state, device,
-    generator_params, suite, holdout, sensitive, progress
+    generator_params, suite, holdout, sensitive, progress, filter
         As for :func:`augment`.
     path : str or path-like
         Where to write: ``.parquet`` or ``.csv`` for tables; what the modality writes
@@ -282,7 +295,7 @@ def augment_to_file(
     run = start(data, y, target=target, generator=generator, n=n, ratio=ratio,
                  conditions=conditions, balance=balance, random_state=random_state,
                  device=device, generator_params=generator_params, suite=suite,
-                 holdout=holdout)
+                 holdout=holdout, filter=filter)
     target_path = check_output_file(path, what="the output") if Path(path).suffix else Path(path)
     write_batches = getattr(run.modality, "write_batches", None)
     if write_batches is None:  # images and texts: made in memory, written by their modality
@@ -314,11 +327,12 @@ def _augment_in_memory(run: AugmentRun, *, sensitive: str | Sequence[str] | None
         bar.update(1)
         bar.set_postfix_str("sampling")
         start = time.perf_counter()
-        parts = []
+        parts, screens = [], []
         for count, conds in run.plan:
             if count > 0 and gen is not None:
                 rows = gen.sample(count, conditions=conds or None, random_state=spawn_seed(rng))
                 parts.append(rows if modality.name == "tabular" else modality.check(rows))
+                screens.append(getattr(gen, "screening_report_", None))
             bar.update(1)
         sample_seconds = time.perf_counter() - start
         synthetic = (modality.concat(parts) if parts
@@ -340,8 +354,26 @@ def _augment_in_memory(run: AugmentRun, *, sensitive: str | Sequence[str] | None
     if modality.name == "tabular":
         augmented = augmented.astype(real.dtypes.to_dict())
     after = _counts(_labels(modality, augmented, run.target))
-    return augmented, _report(run, fit_seconds, sample_seconds, n_synthetic, after, fidelity,
-                              validation)
+    report = _report(run, fit_seconds, sample_seconds, n_synthetic, after, fidelity, validation)
+    report.screening = _sum_screening([s for s in screens if s is not None])
+    return augmented, report
+
+
+def _sum_screening(reports: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The text base's screening reports of several ``sample`` calls, added up."""
+    if not reports:
+        return None
+    total: dict[str, Any] = {k: 0 for k, v in reports[0].items() if isinstance(v, int)}
+    total["per_label"] = {}
+    for one in reports:
+        for key in total:
+            if key != "per_label":
+                total[key] += int(one.get(key, 0))
+        for label, counts in one.get("per_label", {}).items():
+            entry = total["per_label"].setdefault(label, {"drawn": 0, "kept": 0})
+            entry["drawn"] += counts["drawn"]
+            entry["kept"] += counts["kept"]
+    return total
 
 
 def _stream(run: AugmentRun, path: Path, write_batches: Any, *, synthetic_only: bool,

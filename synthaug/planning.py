@@ -77,7 +77,7 @@ def start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenerat
            balance: bool, random_state: RandomState, device: str,
            generator_params: Mapping[str, Any] | None,
            suite: str | os.PathLike[str] | Suite | None, holdout: Any,
-           classic: Any = None) -> AugmentRun:
+           classic: Any = None, filter: float | None = None) -> AugmentRun:
     """Check everything that can be checked before fitting, in the order users see errors."""
     modality = detect_modality(data, what="data")
     real = modality.check(data, y, what="data")
@@ -99,6 +99,14 @@ def start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenerat
     rng = check_random_state(random_state)
     gen = None if generator is None else make_generator(
         generator, generator_params, device, spawn_seed(rng), modality.name)
+    if filter is not None:
+        if gen is None or "filter_confidence" not in gen.get_params():
+            what = "generator=None" if gen is None else \
+                f"generator {gen.name or type(gen).__name__!r}"
+            raise InvalidParameterError(
+                f"filter keeps generated texts a classifier assigns to their label; {what} "
+                "has no such filter (text generators do).")
+        gen.set_params(filter_confidence=filter)
     holdout_data = None if holdout is None else modality.check(holdout, what="holdout")
     return AugmentRun(modality, real, target, plan, balance, checker, rng, gen, holdout_data, step)
 

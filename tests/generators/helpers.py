@@ -20,6 +20,14 @@ FAST_PARAMS: dict[str, dict[str, object]] = {
                   "max_steps": 3, "batch_size": 16},
     "image.transformer": {"d_model": 8, "n_layers": 1, "n_heads": 2, "sampling_steps": 2,
                           "max_steps": 3, "batch_size": 16},
+    # long enough for every contract text (no truncation warning), small enough to fit in ~1 s
+    "text.transformer": {"epochs": 2, "batch_size": 32, "d_model": 32, "n_layers": 1,
+                         "n_heads": 2, "vocab_size": 300, "max_length": 48},
+    "text.gan": {"epochs": 2, "gan_epochs": 2, "batch_size": 32, "d_embed": 16, "d_hidden": 32,
+                 "d_latent": 8, "noise_dim": 8, "gan_hidden": 32, "vocab_size": 300,
+                 "max_length": 48},
+    "text.vae": {"epochs": 2, "batch_size": 32, "d_embed": 16, "d_hidden": 32, "d_latent": 8,
+                 "vocab_size": 300, "max_length": 48},
 }
 
 
