@@ -206,7 +206,8 @@ validators: Registry[type[BaseValidator]] = Registry("validator", {
 # task modules are the built-ins; a new modality's task module is added here with its extra
 downstream_models: Registry[Callable[..., Any]] = Registry(
     "downstream model", {"synthaug.recipes.tasks.tabular": None,
-                         "synthaug.recipes.tasks.image": "image"}
+                         "synthaug.recipes.tasks.image": "image",
+                         "synthaug.recipes.tasks.text": "text"}
 )
 modalities: Registry[Modality] = Registry("modality", {
     "synthaug.data.tabular": None,

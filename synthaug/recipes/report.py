@@ -34,10 +34,11 @@ _KIND_LABELS = {
     "synthetic_only": "synthetic only (TSTR)",
     "smote": "real + SMOTE",
     "albumentations": "real + albumentations",
+    "eda": "real + EDA edits",
     "combined": "real + classic + synthetic",
 }
 #: kinds whose extra records are the classic augmentation only (drawn without the generator)
-_CLASSIC_KINDS = ("smote", "albumentations")
+_CLASSIC_KINDS = ("smote", "albumentations", "eda")
 
 
 @dataclass(frozen=True)
@@ -441,7 +442,8 @@ class GainReport:
             if not math.isnan(iv.low):
                 ax.axhspan(iv.low, iv.high, color="black", alpha=0.12)
         styles = {"augmented": ("tab:blue", "o-"), "smote": ("tab:orange", "s--"),
-                  "albumentations": ("tab:orange", "s--"), "combined": ("tab:purple", "^-"),
+                  "albumentations": ("tab:orange", "s--"), "eda": ("tab:orange", "s--"),
+                  "combined": ("tab:purple", "^-"),
                   "synthetic_only": ("tab:green", "D")}
         for kind, (color, fmt) in styles.items():
             arms = sorted(by_kind.get(kind, []), key=lambda a: a.ratio or 0.0)

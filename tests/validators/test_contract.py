@@ -46,6 +46,7 @@ from tests.validators.bias.helpers import people
 FEATURES = frozenset({"tabular", "image", "text"})
 TABLE = frozenset({"tabular"})
 IMAGE = frozenset({"image"})
+TEXT = frozenset({"text"})
 #: what suites pass: the label column and the sensitive columns of the tables below
 CONTEXT: dict[str, Any] = {"target": "y", "sensitive": ("sex", "group")}
 
@@ -214,6 +215,36 @@ EXPECTED: dict[str, Expect] = {
         "utility", "higher", IMAGE, "the real-trained CNN's accuracy: a copy trains the same "
         "CNN", copy=same_as_real(), fresh=at_least(0.7),
         params={"device": "cpu", "steps": 100}),
+    # -- texts: MiniLM sentence embeddings (skipped without the packaged model) and words; the
+    # toy reviews draw 4-9 words from 8 per label, so real texts share many short runs --------
+    "fidelity.frechet_minilm": Expect(
+        "fidelity", "lower", TEXT, "0: identical feature statistics; a fresh sample sits at "
+        "the floor (real vs holdout)", copy=at_most(1e-6), fresh=near_floor(1.5),
+        params={"device": "cpu"}, bounds=(0.0, math.inf)),
+    "fidelity.mauve_minilm": Expect(
+        "fidelity", "higher", TEXT, "1: the same cluster histograms as the real texts",
+        copy=equals(1.0), fresh=at_least(0.8), params={"device": "cpu", "min_rows": 100}),
+    "fidelity.label_consistency_minilm": Expect(
+        "fidelity", "higher", TEXT, "1: the real-text classifier gives every text its label; "
+        "a fresh sample about its holdout accuracy", copy=at_least(0.9), fresh=at_least(0.8),
+        params={"device": "cpu"}),
+    "fidelity.distinct_ngrams": Expect(
+        "fidelity", "lower", TEXT, "0: distinct-2 as in held-out real text",
+        copy=at_most(0.1), fresh=at_most(0.1), bounds=(0.0, math.inf)),
+    "fidelity.self_bleu": Expect(
+        "fidelity", "lower", TEXT, "0: self-BLEU as in held-out real text",
+        copy=at_most(0.05), fresh=at_most(0.05)),
+    "fidelity.length_distance": Expect(
+        "fidelity", "lower", TEXT, "0: the real texts' length distribution",
+        copy=equals(0.0), fresh=at_most(0.15)),
+    "privacy.ngram_copies": Expect(
+        "privacy", "lower", TEXT, "0 (no risk): no more word-for-word copies than held-out "
+        "texts; every text of a copy is one", copy=at_least(0.8), fresh=at_most(0.05),
+        bounds=(-1.0, 1.0)),
+    "privacy.near_copies_minilm": Expect(
+        "privacy", "lower", TEXT, "0 (no risk): no more MiniLM near copies than held-out "
+        "texts; every text of a copy is one", copy=at_least(0.5), fresh=at_most(0.05),
+        params={"device": "cpu"}, bounds=(-1.0, 1.0)),
 }
 
 NAMES = list_validators()

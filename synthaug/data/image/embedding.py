@@ -45,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from synthaug.data.features import nested_sample
 from synthaug.data.modality import PreparedCache
 from synthaug.exceptions import MissingDependencyError, ModelFormatError
 from synthaug.utils.validation import check_positive_int
@@ -269,24 +270,6 @@ class ImageFeatures:
             self._shape = pixels.shape[1:]
         for image, row in zip(pixels, np.asarray(features, dtype=np.float32), strict=True):
             self._rows.setdefault(_key(image), row)
-
-
-def nested_sample(n: int, max_rows: int | None, seed: int = 0) -> np.ndarray:
-    """Sorted positions of at most ``max_rows`` of ``n`` records: a prefix of one seeded order.
-
-    Prefixes of one permutation are nested, so a validator with a smaller cap embeds a subset
-    of what one with a larger cap embedded (with the same seed), and the features are shared.
-
-    Examples
-    --------
-    >>> a, b = nested_sample(10, 3), nested_sample(10, 6)
-    >>> len(a), bool(set(a) <= set(b)), nested_sample(4, None).tolist()
-    (3, True, [0, 1, 2, 3])
-    """
-    if max_rows is None or max_rows >= n:
-        return np.arange(n)
-    order = np.random.default_rng([seed, n]).permutation(n)
-    return np.sort(order[:max_rows])
 
 
 def shared_features(context: Mapping[str, Any] | None, real: Any, synthetic: Any,

@@ -6,8 +6,9 @@ within word boundaries (scikit-learn's ``HashingVectorizer(analyzer="char_wb")``
 in it is fitted to the data: an embedding fitted on the real texts (TF-IDF + SVD was tried)
 puts the real texts in-sample and every other sample out of it, so two samples of one corpus
 looked different (detection AUC 0.80, DCR 0.16 on Rotten Tomatoes).  It needs no download, is
-fast on a CPU and sees spelling, wording and length; it does not see meaning.  Sentence
-embeddings from a packaged MiniLM come with the text generators.
+fast on a CPU and sees spelling, wording and length; it does not see meaning.  The text
+validators that need meaning use MiniLM sentence embeddings of a packaged model
+(:mod:`synthaug.data.text.embedding`) instead.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from synthaug.data.text.container import Texts, TextSchema, as_texts, container_
 from synthaug.data.text.io import is_text_path, read_texts, write_texts
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
-__all__ = ["TextModality", "ngram_features"]
+__all__ = ["TextModality", "cut_text", "ngram_features"]
 
 #: hashed n-gram slots, and the dimensions of the random projection the validators see
 HASH_FEATURES = 2**18
@@ -152,7 +153,15 @@ class TextModality(Modality):
                 sensitive: Sequence[str] = (),
                 from_validators: Mapping[str, Any] | None = None,
                 ) -> tuple[dict[str, Any], list[str]]:
-        """A few real and synthetic texts per label (the first ones of each, cut short)."""
+        """A few real and synthetic texts per label (the first ones of each, cut short).
+
+        A validator's ``text_samples`` (label consistency's: random texts, the synthetic ones
+        the real-text classifier reads as another label marked) are shown instead when a
+        check of the suite gave them.
+        """
+        given = (from_validators or {}).get("text_samples")
+        if isinstance(given, Mapping) and given.get("samples"):
+            return {"text_samples": dict(given)}, []
         r, s = as_texts(real), as_texts(synthetic)
         notes: list[str] = []
         if r.labels is None:
@@ -167,8 +176,8 @@ class TextModality(Modality):
             s_labels = s.labels if s.labels is not None else np.full(len(s), None)
             groups = [(str(lab), r.texts[r.labels.astype(str) == str(lab)],
                        s.texts[s_labels.astype(str) == str(lab)]) for lab in labels]
-        samples = [{"label": label, "real": [_cut(t) for t in rt[:SAMPLES_PER_LABEL]],
-                    "synthetic": [_cut(t) for t in st[:SAMPLES_PER_LABEL]]}
+        samples = [{"label": label, "real": [cut_text(t) for t in rt[:SAMPLES_PER_LABEL]],
+                    "synthetic": [cut_text(t) for t in st[:SAMPLES_PER_LABEL]]}
                    for label, rt, st in groups]
         return {"text_samples": {"title": "sample texts per label", "samples": samples}}, notes
 
@@ -187,7 +196,8 @@ class TextModality(Modality):
         return write_texts(as_texts(data), path)
 
 
-def _cut(text: str) -> str:
+def cut_text(text: str) -> str:
+    """``text`` cut to the report's length, an ellipsis saying so."""
     return text if len(text) <= SAMPLE_CHARS else text[:SAMPLE_CHARS - 1] + "…"
 
 

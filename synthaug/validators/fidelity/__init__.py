@@ -13,6 +13,8 @@ from synthaug.validators.fidelity.image import (
 from synthaug.validators.fidelity.pairs import PairTrends
 from synthaug.validators.fidelity.precision_recall import AlphaPrecision, BetaRecall
 from synthaug.validators.fidelity.shapes import ColumnShapes
+from synthaug.validators.fidelity.text import FrechetMiniLM, LabelConsistencyMiniLM, MauveMiniLM
+from synthaug.validators.fidelity.text_diversity import DistinctNgrams, LengthDistance, SelfBleu
 from synthaug.validators.fidelity.validity import Validity, expectation_suite, gx_view
 
 __all__ = [
@@ -23,12 +25,18 @@ __all__ = [
     "Coverage",
     "Density",
     "Detection",
+    "DistinctNgrams",
     "FrechetDistance",
+    "FrechetMiniLM",
     "LabelConsistency",
+    "LabelConsistencyMiniLM",
+    "LengthDistance",
+    "MauveMiniLM",
     "OutOfRange",
     "PairTrends",
     "Precision",
     "Recall",
+    "SelfBleu",
     "Validity",
     "expectation_suite",
     "gx_view",

@@ -42,7 +42,12 @@ import torch
 
 from synthaug.exceptions import InsufficientDataError
 from synthaug.utils.validation import check_int, check_positive_int
-from synthaug.validators._common import nearest_neighbours, resolve_validator_device
+from synthaug.validators._common import (
+    Gaussian,
+    frechet_distance,
+    nearest_neighbours,
+    resolve_validator_device,
+)
 from synthaug.validators._image import (
     IMAGE,
     CNNCheck,
@@ -75,53 +80,6 @@ _MAX_K = 15
 
 
 # -- the computations --------------------------------------------------------------------------
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Fréchet distance between Gaussians fitted to the rows of ``a`` and ``b``.
-
-    ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``; the trace of the square root is
-    computed from the symmetric ``S_a^(1/2) S_b S_a^(1/2)``, whose eigenvalues are those of
-    ``S_a S_b`` and real (no complex round-off to discard, as ``scipy.linalg.sqrtm`` leaves).
-
-    Returns
-    -------
-    distance, mean_term, covariance_term : float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.normal(size=(500, 3))
-    >>> round(frechet_distance(x, x)[0], 9), round(frechet_distance(x, x + 1.0)[1], 6)
-    (0.0, 3.0)
-    """
-    return _frechet(_Gaussian.fit(a), b)
-
-
-class _Gaussian:
-    """Mean, covariance and covariance square root of one side (reused against several)."""
-
-    def __init__(self, mean: np.ndarray, cov: np.ndarray, root: np.ndarray) -> None:
-        self.mean, self.cov, self.root = mean, cov, root
-
-    @classmethod
-    def fit(cls, rows: np.ndarray) -> _Gaussian:
-        x = np.asarray(rows, np.float64)
-        cov = np.atleast_2d(np.cov(x, rowvar=False))
-        w, v = np.linalg.eigh(cov)
-        return cls(x.mean(axis=0), cov, (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T)
-
-
-def _frechet(g: _Gaussian, b: np.ndarray) -> tuple[float, float, float]:
-    b64 = np.asarray(b, np.float64)
-    mean_term = float(np.sum((g.mean - b64.mean(axis=0)) ** 2))
-    s_b = np.atleast_2d(np.cov(b64, rowvar=False))
-    middle = g.root @ s_b @ g.root
-    tr_sqrt = float(np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0,
-                                    None)).sum())
-    cov_term = float(np.trace(g.cov) + np.trace(s_b) - 2.0 * tr_sqrt)
-    return max(0.0, mean_term + cov_term), mean_term, cov_term
-
-
 def prdc(real: np.ndarray, fake: np.ndarray, *, k: int = 5,
          device: torch.device | str = "cpu") -> dict[str, float]:
     """Precision, recall, density and coverage of ``fake`` against ``real`` (Naeem et al.).
@@ -238,15 +196,15 @@ class FrechetDistance(_EmbeddingCheck):
         store = feature_store(context, (real, synthetic, holdout), device, self.batch_size)
         real_f, _ = features(store, r, self.max_rows, self.random_state)
         synth_f, _ = features(store, s, self.max_rows, self.random_state)
-        real_gauss = _Gaussian.fit(real_f)  # once, for the value and its floor
-        value, mean_term, cov_term = _frechet(real_gauss, synth_f)
+        real_gauss = Gaussian.fit(real_f)  # once, for the value and its floor
+        value, mean_term, cov_term = real_gauss.frechet(synth_f)
         details: dict[str, Any] = {"mean_term": mean_term, "covariance_term": cov_term,
                                    "n_real": len(real_f), "n_synthetic": len(synth_f),
                                    **embedding_details(store)}
         if h is not None and len(h) >= 2:
             hold_f, _ = features(store, h, min(len(synth_f), self.max_rows or len(h)),
                                  self.random_state)
-            floor = _frechet(real_gauss, hold_f)[0]
+            floor = real_gauss.frechet(hold_f)[0]
             details.update({"floor": floor, "n_holdout": len(hold_f),
                             "over_floor": value / floor if floor > 0 else None})
         return self._score(value, details=details)

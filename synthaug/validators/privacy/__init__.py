@@ -14,6 +14,7 @@ from synthaug.validators.privacy.membership import (
 from synthaug.validators.privacy.memorisation import Memorisation
 from synthaug.validators.privacy.shadow import ShadowModelMembershipInference
 from synthaug.validators.privacy.singling_out import SinglingOut
+from synthaug.validators.privacy.text import NearCopiesMiniLM, NgramCopies
 
 __all__ = [
     "AttributeInference",
@@ -24,7 +25,9 @@ __all__ = [
     "ExactCopies",
     "Memorisation",
     "NearCopies",
+    "NearCopiesMiniLM",
     "NearestNeighbourDistanceRatio",
+    "NgramCopies",
     "ShadowModelMembershipInference",
     "SinglingOut",
 ]
