@@ -79,7 +79,7 @@ from pydantic import Field, field_validator, model_validator
 
 from synthaug import registry
 from synthaug._builtin import builtin_files
-from synthaug.config import _Spec, load_toml, loads_toml, parse_spec
+from synthaug.config.base import _Spec, load_toml, loads_toml, parse_spec
 from synthaug.data.modality import Modality, PreparedCache, detect_modality
 from synthaug.exceptions import (
     InsufficientDataError,
