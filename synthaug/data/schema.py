@@ -5,11 +5,16 @@ missing-value rate, categories and range.  ``to_matrix`` turns the frame into a 
 (categories become integer codes, datetimes nanoseconds, missing values NaN), and
 ``from_matrix`` turns any such matrix back into a frame with the original dtypes, category sets,
 integer-ness and ranges.  The schema is small JSON: category levels and min/max, never rows.
+
+Column detection and the schema classes are here; the column kinds
+(:mod:`synthaug.data.column_kind`), the per-column encode/decode
+(:mod:`synthaug.data.column_codec`) and the checks of a saved schema
+(:mod:`synthaug.data.saved_schema`) have modules of their own, and the names they give the
+rest of synthaug are re-exported here.
 """
 
 from __future__ import annotations
 
-import enum
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,6 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthaug.data.column_codec import datetime_ints, decode_column, encode_column
+from synthaug.data.column_kind import ColumnKind, datetime_resolution
+from synthaug.data.saved_schema import (
+    check_decodes,
+    check_saved_column,
+    damaged,
+    is_int,
+)
 from synthaug.exceptions import InvalidDataError, ModelFormatError
 
 __all__ = [
@@ -34,41 +47,6 @@ __all__ = [
 #: a column of unique strings (or a contiguous range of unique integers) with at least this many
 #: rows is taken for a row identifier and regenerated, never learned or copied.
 IDENTIFIER_MIN_ROWS = 20
-
-
-#: units a datetime column's values are checked against, coarsest first (day .. nanosecond)
-DATETIME_UNITS_NS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
-
-
-def datetime_resolution(ns: np.ndarray) -> int:
-    """The coarsest unit (day .. nanosecond) that every value is a whole multiple of.
-
-    Generators sample continuous nanoseconds; rounding back to this unit keeps daily data daily.
-    """
-    ints = np.asarray(ns).astype(np.int64)
-    if len(ints) == 0:
-        return 1
-    return next(unit for unit in DATETIME_UNITS_NS if not (ints % unit).any())
-
-
-class ColumnKind(enum.StrEnum):
-    """What a column holds, as far as a generator is concerned."""
-
-    NUMERICAL = "numerical"
-    INTEGER = "integer"
-    CATEGORICAL = "categorical"
-    BOOLEAN = "boolean"
-    DATETIME = "datetime"
-    IDENTIFIER = "identifier"
-    EMPTY = "empty"  # every value missing
-
-    @property
-    def is_discrete(self) -> bool:
-        return self in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)
-
-    @property
-    def is_continuous(self) -> bool:
-        return self in (ColumnKind.NUMERICAL, ColumnKind.INTEGER, ColumnKind.DATETIME)
 
 
 @dataclass(frozen=True)
@@ -123,10 +101,10 @@ class ColumnSchema:
                 out["categories"] = _time_levels_from_json(out["categories"],
                                                            out["categories_dtype"])
             except (TypeError, ValueError, OverflowError) as exc:
-                raise _damaged(data, "categories", f"cannot be read as "
-                               f"{out['categories_dtype']} levels ({exc})") from None
+                raise damaged(data, "categories", f"cannot be read as "
+                              f"{out['categories_dtype']} levels ({exc})") from None
         col = cls(**out)
-        _check_decodes(col)
+        check_decodes(col)
         return col
 
 
@@ -261,7 +239,7 @@ class TableSchema:
         n_rows = data.get("n_rows", 0)
         container = data.get("container", "dataframe")
         array_dtype = data.get("array_dtype")
-        if not _is_int(n_rows) or n_rows < 0:
+        if not is_int(n_rows) or n_rows < 0:
             raise ModelFormatError(f"saved schema: n_rows must be a whole number >= 0, got "
                                    f"{n_rows!r}; the saved state is damaged.")
         if container not in ("dataframe", "ndarray"):
@@ -303,7 +281,7 @@ class TableSchema:
             )
         out = np.empty((len(frame), len(self.columns)), dtype=np.float64)
         for j, col in enumerate(self.columns):
-            out[:, j] = _encode_column(frame[col.name], col, what)
+            out[:, j] = encode_column(frame[col.name], col, what)
         return out
 
     def encode_value(self, name: str, value: Any, *, what: str = "conditions") -> float:
@@ -319,7 +297,7 @@ class TableSchema:
                 ) from None
         else:
             series = pd.Series([value], dtype=object)
-        encoded = float(_encode_column(series, col, what)[0])
+        encoded = float(encode_column(series, col, what)[0])
         if col.kind in (ColumnKind.NUMERICAL, ColumnKind.INTEGER) and np.isnan(encoded):
             raise InvalidDataError(f"{what}[{name!r}] = {value!r} is not a number.")
         if col.kind is ColumnKind.INTEGER and encoded != np.rint(encoded):
@@ -340,7 +318,7 @@ class TableSchema:
                 f"expected a matrix with {len(self.columns)} columns, got shape {matrix.shape}."
             )
         data = {
-            col.name: _decode_column(matrix[:, j], col, rng) for j, col in enumerate(self.columns)
+            col.name: decode_column(matrix[:, j], col, rng) for j, col in enumerate(self.columns)
         }
         return pd.DataFrame(data, columns=self.names)
 
@@ -351,158 +329,6 @@ class TableSchema:
         return frame
 
 
-# -- checks of saved schemas -------------------------------------------------------------------
-#: the fields of a saved column, and whether each is required
-_SAVED_FIELDS = {"name": True, "kind": True, "dtype": True, "missing_rate": False,
-                 "categories": False, "ordered": False, "minimum": False, "maximum": False,
-                 "categories_dtype": False, "resolution_ns": False, "range_ns": False}
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(
-        np.isfinite(float(value)))
-
-
-def _damaged(data: Mapping[str, Any], field_name: str, problem: str) -> ModelFormatError:
-    name = data.get("name") if isinstance(data, Mapping) else None
-    return ModelFormatError(f"saved schema: column {name!r}: {field_name} {problem}; the file "
-                            "was edited or written by something else. Save the model again "
-                            "from its training data.")
-
-
-def _dtype_fits(kind: ColumnKind, dtype: Any) -> bool:
-    """Whether a column of ``kind`` can be given back in ``dtype`` (what detection records)."""
-    if isinstance(dtype, pd.CategoricalDtype):
-        return kind in (ColumnKind.CATEGORICAL, ColumnKind.EMPTY)
-    is_object = pd.api.types.is_object_dtype(dtype)
-    is_text = is_object or pd.api.types.is_string_dtype(dtype)
-    is_bool = pd.api.types.is_bool_dtype(dtype)
-    is_int = pd.api.types.is_integer_dtype(dtype) and not is_bool
-    is_float = pd.api.types.is_float_dtype(dtype)
-    is_time = pd.api.types.is_datetime64_any_dtype(dtype)
-    if kind is ColumnKind.NUMERICAL:
-        return is_float or is_object
-    if kind is ColumnKind.INTEGER:
-        return is_int or is_float or is_object
-    if kind is ColumnKind.CATEGORICAL:
-        return is_text
-    if kind is ColumnKind.BOOLEAN:
-        return is_bool or is_object
-    if kind is ColumnKind.DATETIME:
-        return is_time
-    if kind is ColumnKind.IDENTIFIER:
-        return is_text or is_int
-    return not pd.api.types.is_complex_dtype(dtype)  # an all-missing column of any kind
-
-
-def check_saved_column(data: Any) -> None:
-    """Check one saved column (a dict from :meth:`ColumnSchema.to_dict`) before it is used.
-
-    Every field is checked for its type and range, the dtype must be one pandas understands
-    and fit the kind (a ``numerical`` column is given back as floats, never as dates), and
-    discrete columns need their levels, continuous ones a finite range.
-
-    Raises
-    ------
-    ModelFormatError
-        Naming the column and the field that is wrong.
-
-    Examples
-    --------
-    >>> check_saved_column({"name": "x", "kind": "numerical", "dtype": "float64",
-    ...                     "minimum": 0.0, "maximum": 1.0})
-    >>> check_saved_column({"name": "x", "kind": "numerical", "dtype": "datetime64[ns]",
-    ...                     "minimum": 0.0, "maximum": 1.0})
-    Traceback (most recent call last):
-    ...
-    synthaug.exceptions.ModelFormatError: saved schema: column 'x': dtype 'datetime64[ns]' ...
-    """
-    if not isinstance(data, Mapping):
-        raise ModelFormatError(f"saved schema: a column must be a JSON object, got "
-                               f"{type(data).__name__}; the saved state is damaged.")
-    unknown = sorted(str(k) for k in data if k not in _SAVED_FIELDS)
-    if unknown:
-        raise _damaged(data, "fields", f"{unknown} are not fields of a saved column")
-    for key, required in _SAVED_FIELDS.items():
-        if required and key not in data:
-            raise _damaged(data, key, "is missing")
-    if not isinstance(data["name"], str):
-        raise _damaged(data, "name", f"must be text, got {data['name']!r}")
-    try:
-        kind = ColumnKind(data["kind"])
-    except ValueError:
-        raise _damaged(data, "kind", f"{data['kind']!r} is not one of "
-                       f"{[k.value for k in ColumnKind]}") from None
-    raw_dtype = data["dtype"]
-    if not isinstance(raw_dtype, str):
-        raise _damaged(data, "dtype", f"must be text, got {raw_dtype!r}")
-    try:
-        dtype = pd.api.types.pandas_dtype(raw_dtype)
-    except (TypeError, ValueError):
-        raise _damaged(data, "dtype", f"{raw_dtype!r} is not a dtype pandas knows") from None
-    if not _dtype_fits(kind, dtype):
-        raise _damaged(data, "dtype", f"{raw_dtype!r} cannot hold a {kind.value} column")
-    missing = data.get("missing_rate", 0.0)
-    if not _is_number(missing) or not 0.0 <= float(missing) <= 1.0:
-        raise _damaged(data, "missing_rate", f"must be a number within [0, 1], got {missing!r}")
-    if not isinstance(data.get("ordered", False), bool):
-        raise _damaged(data, "ordered", f"must be true or false, got {data['ordered']!r}")
-    levels_dtype = data.get("categories_dtype")
-    if levels_dtype is not None:
-        try:
-            pd.api.types.pandas_dtype(levels_dtype)
-        except (TypeError, ValueError):
-            raise _damaged(data, "categories_dtype", f"{levels_dtype!r} is not a dtype pandas "
-                           "knows") from None
-    categories = data.get("categories")
-    if categories is not None:
-        if not isinstance(categories, list) or not all(
-                isinstance(c, (str, int, float, bool)) for c in categories):
-            raise _damaged(data, "categories", "must be a list of text, numbers or booleans")
-        if len({(type(c), c) for c in categories}) != len(categories):
-            raise _damaged(data, "categories", "lists a level twice")
-    if kind.is_discrete and not categories:
-        raise _damaged(data, "categories", f"must list the levels of a {kind.value} column")
-    if kind is ColumnKind.BOOLEAN and categories != [False, True]:
-        raise _damaged(data, "categories", "of a boolean column must be [false, true]")
-    low, high = data.get("minimum"), data.get("maximum")
-    for key, value in (("minimum", low), ("maximum", high)):
-        if value is not None and not _is_number(value):
-            raise _damaged(data, key, f"must be a finite number, got {value!r}")
-    if kind.is_continuous and (low is None or high is None):
-        raise _damaged(data, "minimum/maximum", f"are needed for a {kind.value} column")
-    if low is not None and high is not None and float(low) > float(high):
-        raise _damaged(data, "minimum", f"{low!r} is above the maximum {high!r}")
-    resolution = data.get("resolution_ns")
-    if resolution is not None and resolution not in DATETIME_UNITS_NS:
-        raise _damaged(data, "resolution_ns", f"must be one of {list(DATETIME_UNITS_NS)}, got "
-                       f"{resolution!r}")
-    span = data.get("range_ns")
-    if span is not None and not (isinstance(span, (list, tuple)) and len(span) == 2
-                                 and all(_is_int(v) for v in span) and span[0] <= span[1]):
-        raise _damaged(data, "range_ns", f"must be [low, high] whole nanoseconds, got {span!r}")
-
-
-def _check_decodes(col: ColumnSchema) -> None:
-    """Decode a few values of ``col`` as sampling would: the ends of its range, a level, a
-    missing value; whatever would fail later inside pandas fails here, by name."""
-    if col.kind.is_discrete:
-        values = np.array([0.0, float(len(col.categories or []) - 1), np.nan])
-    elif col.kind.is_continuous:
-        values = np.array([col.minimum, col.maximum, np.nan], dtype=np.float64)
-    else:
-        values = np.array([np.nan, np.nan, np.nan])
-    if not col.nullable:
-        values = values[:2]
-    try:
-        _decode_column(values, col, np.random.default_rng(0))
-    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
-        raise _damaged(col.to_dict(), "dtype", f"{col.dtype!r} cannot give back its values "
-                       f"({type(exc).__name__}: {exc})") from None
 
 
 # -- input checks ------------------------------------------------------------------------------
@@ -611,7 +437,7 @@ def _detect_column(series: pd.Series, name: str, what: str, bound_rows: int = 1
     if pd.api.types.is_bool_dtype(dtype):
         return ColumnSchema(kind=ColumnKind.BOOLEAN, categories=[False, True], **base)
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        ints, observed = _datetime_ints(series, f"{what}[{name!r}]")
+        ints, observed = datetime_ints(series, f"{what}[{name!r}]")
         ints = ints[observed]
         resolution = datetime_resolution(ints)
         lo_ns, hi_ns = (ints.min(), ints.max()) if bound_rows <= 1 else (
@@ -734,175 +560,10 @@ def _value_kind(value: object) -> str:
     return type(value).__name__
 
 
-def _as_bool(value: Any) -> Any:
-    """``value`` as a bool when it plainly is one (True, 1, "false", ...), else unchanged.
-
-    Anything else (``"banana"``, ``2.5``) stays as it is, so it is reported as never seen
-    instead of being taken for ``True``.
-    """
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, numbers.Real) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    try:
-        if pd.isna(value):
-            return value
-    except (TypeError, ValueError):  # list-likes: pd.isna gives an array
-        pass
-    return value if isinstance(value, str) else repr(value)
-
-
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _datetime_ns(series: pd.Series, where: str) -> np.ndarray:
-    """Nanoseconds since the epoch as float64, NaN where missing."""
-    ints, present = _datetime_ints(series, where)
-    out = ints.astype(np.float64)
-    out[~present] = np.nan
-    return out
-
-
-def _datetime_ints(series: pd.Series, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Exact nanoseconds since the epoch (int64), and where values are present."""
-    as_ns = series.dt.tz_convert(None) if getattr(series.dt, "tz", None) else series
-    try:
-        as_ns = as_ns.astype("datetime64[ns]")
-    except pd.errors.OutOfBoundsDatetime:
-        raise InvalidDataError(
-            f"{where} holds dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
-            f"{pd.Timestamp.max:%Y-%m-%d}, which synthaug cannot model yet (it counts time in "
-            "nanoseconds). Clip the dates, or convert them to numbers, for example with .dt.year."
-        ) from None
-    return as_ns.to_numpy().view(np.int64), series.notna().to_numpy()
-
-
-# -- encode / decode one column ----------------------------------------------------------------
-def _encode_column(series: pd.Series, col: ColumnSchema, what: str) -> np.ndarray:
-    kind = col.kind
-    if kind in (ColumnKind.EMPTY, ColumnKind.IDENTIFIER):
-        return np.full(len(series), np.nan)
-    if kind.is_discrete:
-        values = series
-        if kind is ColumnKind.BOOLEAN:
-            values = series.map(_as_bool)
-        elif not isinstance(series.dtype, pd.CategoricalDtype) and all(
-            isinstance(c, str) for c in col.categories or []
-        ):
-            values = series.astype(object).where(series.isna(), series.astype(str))
-        levels = pd.Index(col.categories or [], dtype=object)
-        codes = levels.get_indexer(pd.Index(np.asarray(values, dtype=object))).astype(np.float64)
-        unseen = (codes < 0) & series.notna().to_numpy()
-        if unseen.any():
-            example = series[unseen].iloc[0]
-            raise InvalidDataError(
-                f"{what}[{col.name!r}] holds {int(unseen.sum())} value(s) never seen in "
-                f"fitting, for example {example!r}. Known values: {list(levels[:10])}."
-            )
-        codes[codes < 0] = np.nan
-        return codes
-    if kind is ColumnKind.DATETIME:
-        return _datetime_ns(series, f"{what}[{col.name!r}]")
-    numbers_ = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isinf(numbers_).any():
-        raise InvalidDataError(f"{what}[{col.name!r}] holds infinite values; use NaN instead.")
-    return numbers_
-
-
-def _decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generator) -> pd.Series:
-    kind = col.kind
-    n = len(values)
-    if kind is ColumnKind.EMPTY:
-        if col.dtype == "category":
-            levels = pd.Index(col.categories or [],
-                              dtype=_safe_dtype(col.categories_dtype or "", "object"))
-            return pd.Series(pd.Categorical.from_codes(
-                np.full(n, -1), categories=levels, ordered=col.ordered))
-        return pd.Series(np.full(n, np.nan), dtype=_safe_dtype(col.dtype, "float64"))
-    if kind is ColumnKind.IDENTIFIER:
-        return _fresh_identifiers(n, col, rng)
-    if kind.is_discrete:
-        categories = col.categories or []
-        codes = np.where(np.isnan(values), -1, np.clip(np.rint(values), 0, len(categories) - 1))
-        codes = codes.astype(np.int64)
-        if kind is ColumnKind.BOOLEAN:
-            if col.dtype == "bool" and (codes >= 0).all():
-                return pd.Series(codes.astype(bool))
-            if col.dtype == "object":  # True/False held in an object column: keep it one
-                return pd.Series([None if c < 0 else bool(c) for c in codes], dtype="object")
-            out = pd.array(codes.astype(bool), dtype="boolean")
-            out[codes < 0] = pd.NA
-            return pd.Series(out)
-        if col.dtype == "category":
-            levels = pd.Index(categories, dtype=_safe_dtype(col.categories_dtype or "", "object"))
-            cat = pd.Categorical.from_codes(codes, categories=levels, ordered=col.ordered)
-            return pd.Series(cat)
-        cat = pd.Categorical.from_codes(
-            codes, categories=pd.Index(categories, dtype=object), ordered=col.ordered
-        )
-        return pd.Series(cat).astype(_safe_dtype(col.dtype, "object"))
-    lo = -np.inf if col.minimum is None else col.minimum
-    hi = np.inf if col.maximum is None else col.maximum
-    values = np.clip(values, lo, hi)
-    if kind is ColumnKind.DATETIME:
-        nat = np.isnan(values)
-        # stay inside int64 (its lowest value is NaT), then undo float64 round-off (up to
-        # ~500 ns): back to the data's own resolution, where the fitted range's ends lie exactly
-        safe = np.clip(np.rint(values), -_MAX_NS_FLOAT, _MAX_NS_FLOAT)
-        ints = np.where(nat, 0, safe).astype(np.int64)
-        dtype = pd.api.types.pandas_dtype(col.dtype)
-        step = max(_unit_ns(dtype), col.resolution_ns or 1)
-        if step > 1:
-            ints = (ints + step // 2) // step * step
-        if col.range_ns is not None:
-            ints = np.clip(ints, *col.range_ns)
-        stamps = pd.Series(ints.view("datetime64[ns]"))
-        stamps[nat] = pd.NaT
-        if getattr(dtype, "tz", None) is not None:
-            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)  # type: ignore[union-attr]
-        return stamps.astype(dtype)
-    if kind is ColumnKind.INTEGER:
-        values = np.rint(values)
-    dtype = pd.api.types.pandas_dtype(col.dtype)
-    has_nan = bool(np.isnan(values).any())
-    if has_nan and pd.api.types.is_integer_dtype(dtype) and not isinstance(
-        dtype, pd.api.extensions.ExtensionDtype
-    ):
-        return pd.Series(values).astype("Int64")
-    if not pd.api.types.is_numeric_dtype(dtype):  # numbers held in an object column: keep it one
-        numbers_ = pd.Series(values).astype("Int64" if kind is ColumnKind.INTEGER else "float64")
-        return numbers_.astype(object).where(numbers_.notna(), None)
-    return pd.Series(values).astype(dtype)
-
-
-def _fresh_identifiers(n: int, col: ColumnSchema, rng: np.random.Generator) -> pd.Series:
-    """New ids that cannot collide with training ids: ints past the max, or random hex strings."""
-    if col.maximum is not None:
-        start = int(col.maximum) + 1 + int(rng.integers(0, 1_000_000))
-        return pd.Series(np.arange(start, start + n)).astype(pd.api.types.pandas_dtype(col.dtype))
-    raw = rng.integers(0, 2**63 - 1, size=n, dtype=np.int64)
-    ids = np.char.add("syn-", np.char.zfill(np.char.mod("%x", raw), 16))
-    return pd.Series(ids).astype(_safe_dtype(col.dtype, "object"))
-
-
-#: the float64 nearest to the int64 range's end from inside (2**63 - 1024)
-_MAX_NS_FLOAT = float(2**63 - 1024)
-
-
-def _unit_ns(dtype: Any) -> int:
-    """Nanoseconds in one step of a datetime dtype's unit (1 for ns, 1000 for us, ...)."""
-    unit = getattr(dtype, "unit", None) or np.datetime_data(dtype)[0]
-    return {"s": 10**9, "ms": 10**6, "us": 10**3}.get(str(unit), 1)
-
-
-def _safe_dtype(dtype: str, default: str) -> Any:
-    try:
-        return pd.api.types.pandas_dtype(dtype)
-    except TypeError:
-        return pd.api.types.pandas_dtype(default)
 
 
 def check_same_columns(names: Sequence[str], expected: Sequence[str], what: str) -> None:
@@ -913,3 +574,4 @@ def check_same_columns(names: Sequence[str], expected: Sequence[str], what: str)
         raise InvalidDataError(
             f"{what} does not have the expected columns: missing {missing}, unexpected {extra}."
         )
+

@@ -56,7 +56,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, Strict, field_validator, model_validator
 
 from synthaug import registry
-from synthaug.config import SpecError, _registry_name, _StrictSpec, parse_spec
+from synthaug.config.base import SpecError, _registry_name, _StrictSpec, parse_spec
 from synthaug.exceptions import InvalidParameterError
 
 __all__ = [

