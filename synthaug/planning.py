@@ -172,7 +172,15 @@ def _file_bytes_per_row(real: pd.DataFrame, suffix: str) -> float:
     def size(frame: pd.DataFrame) -> int:
         if suffix == ".parquet":
             buffer = io.BytesIO()
-            frame.to_parquet(buffer, index=False)
+            try:
+                frame.to_parquet(buffer, index=False)
+            except (OverflowError, ValueError, TypeError) as exc:  # pyarrow's errors are these
+                # the output would fail the same way after the fit: say so before it
+                raise InvalidDataError(
+                    f"the rows cannot be written as Parquet ({type(exc).__name__}: {exc}): a "
+                    "column holds values Parquet cannot store, such as integers beyond 64 "
+                    "bits. Convert that column (to float or text), or write .csv instead."
+                ) from None
             return buffer.tell()
         return len(frame.to_csv(index=False).encode("utf-8"))
 
