@@ -71,7 +71,8 @@ from synthaug.registry import WORD, Registry
 if TYPE_CHECKING:
     from synthaug.generators.base import BaseGenerator
 
-__all__ = ["Featurizer", "Problems", "Task", "get_task", "list_tasks", "register_task", "tasks"]
+__all__ = ["Featurizer", "LabelledRecordsTask", "Problems", "Task", "get_task", "list_tasks",
+           "register_task", "tasks"]
 
 Problems = list[tuple[str, str]]
 T = TypeVar("T", bound="type[Task]")
@@ -148,6 +149,7 @@ class Task(ABC):
         """What ``run.json`` records about the data beside its source and hash."""
         return {"rows": self.data.n_records(data)}
 
+
     # -- model inputs --------------------------------------------------------------------------
     @abstractmethod
     def featurizer(self) -> Featurizer:
@@ -179,6 +181,37 @@ class Task(ABC):
         :func:`~synthaug.recipes.metrics.classification_metrics`)."""
         return classification_metrics(y, proba, n_classes=n_classes, groups=groups,
                                       group_name=self.spec.data.sensitive)
+
+
+class LabelledRecordsTask(Task):
+    """A task whose records carry a class label and have no columns (images, texts): the
+    recipe's column names (``data.sensitive``, ``scenario.column``, ``data.drop``) name
+    nothing there, and the labels come from the records themselves."""
+
+    #: the records in the plural, for messages ("images", "texts")
+    records: ClassVar[str] = ""
+    #: how to give labelled records, for the message when they have none
+    labelled_hint: ClassVar[str] = ""
+
+    def check_roles(self, data: Any) -> Problems:
+        spec, kind = self.spec, self.records
+        problems: Problems = []
+        if self.labels(data) is None:
+            problems.append(("data.target", f"the {kind} have no labels; {self.labelled_hint}"))
+        for name, path in [(spec.data.sensitive, "data.sensitive"),
+                           (spec.scenario.column, "scenario.column")]:
+            if name is not None:
+                problems.append((path, f"{kind} have no columns, so {name!r} names nothing; "
+                                       "leave it out."))
+        if spec.data.drop:
+            problems.append(("data.drop", f"{kind} have no columns to drop; leave it out."))
+        return problems
+
+    def labels(self, data: Any) -> np.ndarray | None:
+        return self.data.labels(data)
+
+    def groups(self, data: Any, name: str) -> np.ndarray | None:
+        return None
 
 
 def _builtin_modules() -> dict[str, str | None]:

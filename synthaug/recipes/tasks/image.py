@@ -31,7 +31,7 @@ from synthaug.data.modality import LABEL
 from synthaug.exceptions import InvalidDataError
 from synthaug.generators.base import BaseGenerator
 from synthaug.recipes.splits import plain
-from synthaug.recipes.tasks import Problems, Task, register_task
+from synthaug.recipes.tasks import LabelledRecordsTask, register_task
 
 __all__ = ["SHIFT_PIXELS", "ImageFeaturizer", "ImageTask", "classic_images"]
 
@@ -154,7 +154,7 @@ def _label_dtype(images: Images) -> Any:
 
 # -- the task ----------------------------------------------------------------------------------
 @register_task("image")
-class ImageTask(Task):
+class ImageTask(LabelledRecordsTask):
     """Recipes on labelled images (see the module docstring).
 
     Examples
@@ -166,29 +166,11 @@ class ImageTask(Task):
     modality: ClassVar[str] = "image"
     default_model: ClassVar[str] = "image.cnn"
     baseline: ClassVar[str] = "albumentations"
+    records: ClassVar[str] = "images"
+    labelled_hint: ClassVar[str] = ("give a folder laid out root/<class>/*.png or an .npz "
+                                    "with labels.")
 
     # -- the recipe's names --------------------------------------------------------------------
-    def check_roles(self, data: Images) -> Problems:
-        spec = self.spec
-        problems: Problems = []
-        if as_images(data).labels is None:
-            problems.append(("data.target", "the images have no labels; give a folder laid "
-                                            "out root/<class>/*.png or an .npz with labels."))
-        for name, path in [(spec.data.sensitive, "data.sensitive"),
-                           (spec.scenario.column, "scenario.column")]:
-            if name is not None:
-                problems.append((path, f"images have no columns, so {name!r} names nothing; "
-                                       "leave it out."))
-        if spec.data.drop:
-            problems.append(("data.drop", "images have no columns to drop; leave it out."))
-        return problems
-
-    def labels(self, data: Images) -> np.ndarray | None:
-        return self.data.labels(data)
-
-    def groups(self, data: Images, name: str) -> np.ndarray | None:
-        return None
-
     def describe(self, data: Images) -> dict[str, Any]:
         batch = as_images(data)
         h, w, c = batch.size

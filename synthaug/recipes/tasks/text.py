@@ -46,7 +46,7 @@ from synthaug.data.text.words import PAD, Vocabulary
 from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import BaseGenerator
 from synthaug.recipes.splits import plain
-from synthaug.recipes.tasks import Problems, Task, register_task
+from synthaug.recipes.tasks import LabelledRecordsTask, register_task
 from synthaug.utils.validation import check_number, check_positive_int
 
 __all__ = ["EDA_SHARE", "MAX_WORDS", "MiniLMHead", "TextCNN", "TextFeaturizer", "TextInputs",
@@ -265,7 +265,7 @@ def eda_texts(reference: Texts, codes: np.ndarray, plan: np.ndarray, classes: li
 
 # -- the task ----------------------------------------------------------------------------------
 @register_task("text")
-class TextTask(Task):
+class TextTask(LabelledRecordsTask):
     """Recipes on labelled texts (see the module docstring).
 
     Examples
@@ -277,27 +277,8 @@ class TextTask(Task):
     modality: ClassVar[str] = "text"
     default_model: ClassVar[str] = "text.cnn"
     baseline: ClassVar[str] = "eda"
-
-    def check_roles(self, data: Texts) -> Problems:
-        spec = self.spec
-        problems: Problems = []
-        if as_texts(data).labels is None:
-            problems.append(("data.target", "the texts have no labels; give a JSONL or CSV "
-                                            "file with a label column."))
-        for name, path in [(spec.data.sensitive, "data.sensitive"),
-                           (spec.scenario.column, "scenario.column")]:
-            if name is not None:
-                problems.append((path, f"texts have no columns, so {name!r} names nothing; "
-                                       "leave it out."))
-        if spec.data.drop:
-            problems.append(("data.drop", "texts have no columns to drop; leave it out."))
-        return problems
-
-    def labels(self, data: Texts) -> np.ndarray | None:
-        return self.data.labels(data)
-
-    def groups(self, data: Texts, name: str) -> np.ndarray | None:
-        return None
+    records: ClassVar[str] = "texts"
+    labelled_hint: ClassVar[str] = "give a JSONL or CSV file with a label column."
 
     def describe(self, data: Texts) -> dict[str, Any]:
         batch = as_texts(data)
