@@ -61,6 +61,7 @@ __all__ = [
     "PreparedCache",
     "check_labels",
     "detect_modality",
+    "run_shared",
     "get_modality",
     "labels_like",
     "list_modalities",
@@ -148,6 +149,17 @@ class PreparedCache:
         if key not in self._extra:
             self._extra[key] = compute()
         return self._extra[key]
+
+
+def run_shared(context: Mapping[str, Any] | None, inputs: tuple[Any, Any, Any], key: str,
+               compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per suite run under ``key`` (the run's :class:`PreparedCache` in
+    ``context["prepared"]``, when it serves ``inputs`` = (real, synthetic, holdout)); every
+    time outside a suite."""
+    cache = (context or {}).get("prepared")
+    if isinstance(cache, PreparedCache) and cache.serves(*inputs):
+        return cache.shared(key, compute)
+    return compute()
 
 
 class Modality(ABC):

@@ -25,7 +25,7 @@ import torch
 
 from synthaug.data.image.container import Images, as_images
 from synthaug.data.image.embedding import ImageFeatures, nested_sample, shared_features
-from synthaug.data.modality import PreparedCache, detect_modality
+from synthaug.data.modality import detect_modality, run_shared
 from synthaug.exceptions import InvalidDataError, NotComputableError, NotSupportedError
 from synthaug.utils.validation import check_int, check_number, check_positive_int
 from synthaug.validators.base import BaseValidator
@@ -73,12 +73,9 @@ def image_inputs(validator: str, real: Any, synthetic: Any, holdout: Any = None,
 
 def shared(context: Mapping[str, Any] | None, inputs: tuple[Any, Any, Any], key: str,
            compute: Callable[[], T]) -> T:
-    """``compute()`` once per suite run under ``key`` (every time outside a suite)."""
-    cache = (context or {}).get("prepared")
-    if isinstance(cache, PreparedCache) and cache.serves(*inputs):
-        value: T = cache.shared(key, compute)
-        return value
-    return compute()
+    """``compute()`` once per suite run under ``key`` (every time outside a suite), typed."""
+    value: T = run_shared(context, inputs, key, compute)
+    return value
 
 
 def feature_store(context: Mapping[str, Any] | None, inputs: tuple[Any, Any, Any],

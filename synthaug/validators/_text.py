@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from synthaug.data.features import FeatureStore, nested_sample
-from synthaug.data.modality import PreparedCache, detect_modality
+from synthaug.data.modality import detect_modality, run_shared
 from synthaug.data.text.container import Texts, as_texts
 from synthaug.data.text.words import words
 from synthaug.exceptions import InvalidDataError, NotComputableError, NotSupportedError
@@ -60,12 +60,9 @@ def text_inputs(validator: str, real: Any, synthetic: Any, holdout: Any = None,
 
 def shared(context: Mapping[str, Any] | None, inputs: tuple[Any, Any, Any], key: str,
            compute: Callable[[], T]) -> T:
-    """``compute()`` once per suite run under ``key`` (every time outside a suite)."""
-    cache = (context or {}).get("prepared")
-    if isinstance(cache, PreparedCache) and cache.serves(*inputs):
-        value: T = cache.shared(key, compute)
-        return value
-    return compute()
+    """``compute()`` once per suite run under ``key`` (every time outside a suite), typed."""
+    value: T = run_shared(context, inputs, key, compute)
+    return value
 
 
 def minilm_rows(store: FeatureStore, texts: Texts, max_rows: int | None, seed: int

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthaug.data.features import nested_sample
-from synthaug.data.modality import PreparedCache
+from synthaug.data.modality import run_shared
 from synthaug.exceptions import MissingDependencyError, ModelFormatError
 from synthaug.utils.validation import check_positive_int
 
@@ -281,13 +281,9 @@ def shared_features(context: Mapping[str, Any] | None, real: Any, synthetic: Any
     :class:`~synthaug.data.modality.PreparedCache`, so every EfficientNet-based check of the
     run embeds each image once; the first check that asks decides the device.
     """
-    cache = (context or {}).get("prepared")
 
     def make() -> ImageFeatures:
         return ImageFeatures(EfficientNetLite0(device=device, batch_size=batch_size))
 
-    if isinstance(cache, PreparedCache) and cache.serves(real, synthetic, holdout):
-        store = cache.shared(f"features/{EXTRACTOR}", make)
-        if isinstance(store, ImageFeatures):
-            return store
-    return make()
+    store = run_shared(context, (real, synthetic, holdout), f"features/{EXTRACTOR}", make)
+    return store if isinstance(store, ImageFeatures) else make()

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from synthaug.data.features import FeatureStore
-from synthaug.data.modality import PreparedCache
+from synthaug.data.modality import run_shared
 from synthaug.exceptions import MissingDependencyError
 from synthaug.utils.progress import progress_bar
 from synthaug.utils.validation import check_positive_int
@@ -161,13 +161,9 @@ def shared_features(context: Mapping[str, Any] | None, real: Any, synthetic: Any
     given = (context or {}).get("text_features")
     if isinstance(given, FeatureStore):
         return given
-    cache = (context or {}).get("prepared")
 
     def make() -> FeatureStore:
         return minilm_store(MiniLM(device=device, batch_size=batch_size))
 
-    if isinstance(cache, PreparedCache) and cache.serves(real, synthetic, holdout):
-        store = cache.shared(f"features/{EXTRACTOR}", make)
-        if isinstance(store, FeatureStore):
-            return store
-    return make()
+    store = run_shared(context, (real, synthetic, holdout), f"features/{EXTRACTOR}", make)
+    return store if isinstance(store, FeatureStore) else make()
