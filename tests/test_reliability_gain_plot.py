@@ -6,7 +6,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from synthaug.recipes.report import MAX_GROUP_PANELS, GainReport
+from synthaug.recipes.report import GainReport
+from synthaug.recipes.report_plot import MAX_GROUP_PANELS
 
 
 def report(groups: list[str], focus: str | None = None) -> GainReport:

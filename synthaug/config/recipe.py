@@ -239,6 +239,17 @@ class AugmentationSpec(_StrictSpec):
     ``baseline_ratios``: the ratios of the baseline arms (default: ``ratios``).
     ``combined_ratios``: one arm per ratio with real + the classic augmentation + synthetic
     records, each extra kind at that ratio (default: none).
+    ``real_baselines``: arms on the real records alone that a practitioner tries before any
+    augmentation: ``"class_weights"`` (the loss of each class weighted by its inverse
+    frequency) and ``"threshold"`` (real-only's model with its decision tuned on the validation
+    records); none by default, so that a recipe written before they existed means what it
+    meant (the built-in recipes ask for both).
+    ``uses``: how synthetic records are used, one set of arms (every ratio) each:
+    ``"append"`` them to the real records; ``"filter"`` them (draw twice as many and keep those
+    that a model trained on the real records with class weights, at the same seed, gives their
+    label with probability at least ``filter_confidence``, the most confident first); ``"weight"`` them (each synthetic record
+    weighs ``synthetic_weight`` in the loss, a real one 1); ``"curriculum"`` (half the step
+    budget on the synthetic records, then the other half fine-tuning on the real ones).
 
     Examples
     --------
@@ -247,6 +258,8 @@ class AugmentationSpec(_StrictSpec):
     (1.0, 2.0)
     >>> AugmentationSpec(baseline_ratios=[4], combined_ratios=[1]).combined_ratios
     (1.0,)
+    >>> AugmentationSpec(uses=["append", "filter"], real_baselines=["threshold"]).real_baselines
+    ('threshold',)
     """
 
     ratios: tuple[PositiveRatio, ...] = Field(default=(0.5, 1.0, 2.0), strict=False)
@@ -256,6 +269,19 @@ class AugmentationSpec(_StrictSpec):
     group_only: bool = False
     baseline_ratios: tuple[PositiveRatio, ...] | None = Field(default=None, strict=False)
     combined_ratios: tuple[PositiveRatio, ...] = Field(default=(), strict=False)
+    real_baselines: tuple[Literal["class_weights", "threshold"], ...] = Field(
+        default=(), strict=False)
+    uses: tuple[Literal["append", "filter", "weight", "curriculum"], ...] = Field(
+        default=("append",), strict=False)
+    filter_confidence: float = Field(default=0.5, gt=0, lt=1, allow_inf_nan=False)
+    synthetic_weight: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+
+    @field_validator("real_baselines", "uses")
+    @classmethod
+    def _no_repeats(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(names)) != len(names):
+            raise ValueError(f"lists a name twice: {list(names)}.")
+        return names
 
     @field_validator("ratios")
     @classmethod
@@ -289,7 +315,10 @@ class ModelSpec(_StrictSpec):
     """``[model]``: the registered downstream model and its parameters.
 
     ``name`` left out means the default model of the data's modality (``tabular.mlp`` for
-    tables; see :mod:`synthaug.recipes.tasks`).
+    tables; see :mod:`synthaug.recipes.tasks`).  ``reference``: a strong non-deep model trained
+    beside it on every arm's records, with the same weights (``"auto"``: scikit-learn's
+    ``HistGradientBoostingClassifier`` for tables, none for data it cannot read;
+    ``"hist_gradient_boosting"``: that one; ``"none"``, the default: no reference model).
 
     Examples
     --------
@@ -302,6 +331,7 @@ class ModelSpec(_StrictSpec):
 
     name: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    reference: Literal["auto", "none", "hist_gradient_boosting"] = "none"
 
     @field_validator("name")
     @classmethod

@@ -1,9 +1,12 @@
 """The arms of a recipe, and how many synthetic records each class gets in each arm.
 
-An arm is one way of building the training records: real only; real + synthetic at a ratio;
+An arm is one way of building the training records: real only; the baselines a practitioner
+tries before any augmentation (real only with class weights, real only with the decision
+threshold tuned on validation); real + synthetic at a ratio, used in one of :data:`USES`;
 synthetic only; real + the modality's classic augmentation at a ratio.  Every arm trains the
-same model with the same budget, so the arms differ only in their records.  Per-arm seeds come
-from :func:`synthaug.utils.random.derive_seed`.
+same model with the same step budget, so the arms differ only in their records (and, for the
+weighted ones, in how much each record counts).  Per-arm seeds come from
+:func:`synthaug.utils.random.derive_seed`.
 """
 
 from __future__ import annotations
@@ -14,20 +17,39 @@ import numpy as np
 
 from synthaug.config import RecipeSpec
 
-__all__ = ["COMBINED", "GENERATOR_KINDS", "Arm", "allocate", "arms_for", "plan_counts"]
+__all__ = [
+    "COMBINED",
+    "GENERATOR_KINDS",
+    "REAL_BASELINES",
+    "USES",
+    "Arm",
+    "allocate",
+    "arms_for",
+    "plan_counts",
+]
 
 #: the kind of the arms whose extra records are classic ones *and* synthetic ones
 COMBINED = "combined"
 #: arm kinds whose extra records come from the recipe's generator
 GENERATOR_KINDS = ("augmented", "synthetic_only", COMBINED)
+#: arm kinds trained on the real records only, with what a practitioner tries first:
+#: ``class_weights`` (each class's loss weighted by its inverse frequency) and ``threshold``
+#: (real-only's model with its decision tuned on the validation records)
+REAL_BASELINES = ("class_weights", "threshold")
+#: how an augmented arm uses its synthetic records: ``append`` them to the real ones;
+#: ``filter`` them (keep those a class-weighted model of the real records gives their label
+#: with enough confidence); ``weight`` them (a loss weight below 1); ``curriculum`` (train on
+#: them, then fine-tune on the real records)
+USES = ("append", "filter", "weight", "curriculum")
 
 
 @dataclass(frozen=True)
 class Arm:
     """One way of building the training records.
 
-    ``kind`` is ``"real"``, ``"augmented"`` (real + synthetic), ``"synthetic_only"``, the
-    name of the modality's classic augmentation (``"smote"`` for tables: real + SMOTE rows), or
+    ``kind`` is ``"real"``, one of :data:`REAL_BASELINES`, ``"augmented"`` (real +
+    synthetic, used as ``use`` says: one of :data:`USES`), ``"synthetic_only"``, the name of the
+    modality's classic augmentation (``"smote"`` for tables: real + SMOTE rows), or
     ``"combined"`` (real + the classic augmentation named by ``baseline`` + synthetic, each at
     ``ratio``); ``ratio`` is extra records (of each kind) per real training record.
 
@@ -38,24 +60,35 @@ class Arm:
     ('synthetic-x0.5', 'synthetic-only', 'smote-x2')
     >>> Arm("combined", 1.0, baseline="albumentations").key
     'albumentations+synthetic-x1'
+    >>> Arm("augmented", 1.0, use="filter").key, Arm("class_weights").key
+    ('synthetic-filter-x1', 'class-weights')
     """
 
     kind: str
     ratio: float | None = None
     #: the classic augmentation of a combined arm
     baseline: str | None = None
+    #: how an augmented arm uses its synthetic records (:data:`USES`)
+    use: str = "append"
 
     @property
     def key(self) -> str:
-        """File-safe name: ``real``, ``synthetic-x0.5``, ``synthetic-only``, ``smote-x2``,
+        """File-safe name: ``real``, ``class-weights``, ``tuned-threshold``,
+        ``synthetic-x0.5``, ``synthetic-filter-x1``, ``synthetic-only``, ``smote-x2``,
         ``albumentations+synthetic-x1``."""
         if self.kind == "real":
             return "real"
+        if self.kind == "class_weights":
+            return "class-weights"
+        if self.kind == "threshold":
+            return "tuned-threshold"
         if self.kind == "synthetic_only":
             return "synthetic-only"
         if self.kind == COMBINED:
             return f"{self.baseline}+synthetic-x{self.ratio:g}"
-        prefix = "synthetic" if self.kind == "augmented" else self.kind
+        prefix = self.kind
+        if self.kind == "augmented":
+            prefix = "synthetic" if self.use == "append" else f"synthetic-{self.use}"
         return f"{prefix}-x{self.ratio:g}"
 
     @property
@@ -66,7 +99,13 @@ class Arm:
     @property
     def is_baseline(self) -> bool:
         """Whether the arm's extra records come from the classic augmentation (only)."""
-        return self.kind != "real" and not self.uses_generator
+        return self.kind not in ("real", *REAL_BASELINES) and not self.uses_generator
+
+    @property
+    def is_practitioner_baseline(self) -> bool:
+        """Whether the arm is one a practitioner tries before any generator: real only (plain,
+        class-weighted or with a tuned threshold) or the classic augmentation."""
+        return self.kind in ("real", *REAL_BASELINES) or self.is_baseline
 
     @property
     def uses_baseline(self) -> bool:
@@ -88,12 +127,13 @@ def arms_for(spec: RecipeSpec, baseline: str) -> list[Arm]:
     --------
     >>> from synthaug.recipes import load_recipe
     >>> from synthaug.recipes.arms import arms_for
-    >>> [a.key for a in arms_for(load_recipe("adult-lowdata").spec, "smote")][::3]
-    ['real', 'synthetic-x2', 'smote-x1']
+    >>> [a.key for a in arms_for(load_recipe("adult-lowdata").spec, "smote")][:4]
+    ['real', 'class-weights', 'tuned-threshold', 'synthetic-x0.5']
     """
     aug = spec.augmentation
     arms = [Arm("real")]
-    arms += [Arm("augmented", r) for r in aug.ratios]
+    arms += [Arm(kind) for kind in aug.real_baselines]
+    arms += [Arm("augmented", r, use=use) for use in aug.uses for r in aug.ratios]
     if aug.synthetic_only:
         arms.append(Arm("synthetic_only", 1.0))
     if aug.baseline != "none":  # "smote" is the tables' "classic"; the spec refuses it elsewhere

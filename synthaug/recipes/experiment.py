@@ -100,18 +100,21 @@ class Experiment:
     arms: list[Arm]
     suite: Suite | None = None
     fingerprint: str = ""
+    #: the reference model trained beside the downstream one (``None``: none)
+    reference: str | None = None
 
     @property
     def spec(self) -> RecipeSpec:
         return self.recipe.spec
 
-    def tensors(self, records: Any) -> TensorSet:
-        """Model inputs and class codes of ``records``, on the run's device."""
+    def tensors(self, records: Any, weights: np.ndarray | None = None) -> TensorSet:
+        """Model inputs and class codes of ``records`` (and their loss ``weights``), on the
+        run's device."""
         labels = self.task.labels(records)
         if labels is None:  # pragma: no cover - every record set here is labelled by the task
             raise InvalidDataError("records without labels reached training.")
         return TensorSet.from_arrays(self.featurizer.transform(records),
-                                     encode_labels(self.classes, labels), self.device)
+                                     encode_labels(self.classes, labels), self.device, weights)
 
 
 def task_for(recipe: LoadedRecipe) -> Task:
@@ -283,6 +286,15 @@ def prepare(recipe: LoadedRecipe, device: str | torch.device,
         raise InvalidParameterError(
             f"the downstream model factory returned {type(probe).__name__}, not a "
             "torch.nn.Module.")
+    reference: str | None = spec.model.reference
+    if reference == "auto":
+        reference = task.reference
+    elif reference == "none":
+        reference = None
+    elif task.reference is None:
+        raise SpecError(recipe.source, [("model.reference", (
+            f"{reference!r} reads tables' model inputs; this recipe's data is "
+            f"{task.modality}. Use \"auto\" or \"none\"."))])
     exp = Experiment(
         recipe=recipe, task=task, data=data, sha256=sha, splits=splits, classes=classes,
         device=dev, generator_name=spec.generator.name, model_factory=factory,
@@ -298,6 +310,7 @@ def prepare(recipe: LoadedRecipe, device: str | torch.device,
         test_groups=(None if sensitive is None
                      else pd.Series(sensitive[splits.test]).astype(str).to_numpy()),
         group_value=group, arms=arms_for(spec, task.baseline), suite=suite,
+        reference=reference,
     )
     exp.fingerprint = fingerprint_of(exp)
     return exp
@@ -317,12 +330,19 @@ def fingerprint_of(exp: Experiment) -> str:
     # fields added after format 1 enter only when set, so older run folders still resume
     for section, name, unset in (("data", "test_source", None),
                                  ("augmentation", "baseline_ratios", None),
-                                 ("augmentation", "combined_ratios", [])):
+                                 ("augmentation", "combined_ratios", []),
+                                 ("augmentation", "real_baselines", []),
+                                 ("augmentation", "uses", ["append"]),
+                                 ("augmentation", "filter_confidence", 0.5),
+                                 ("augmentation", "synthetic_weight", 0.5)):
         if recipe[section].get(name) == unset:
             recipe[section].pop(name, None)
     if exp.task.modality != "tabular":
         recipe["data"]["modality"] = exp.task.modality
     recipe["model"]["name"] = exp.spec.model.name or exp.task.default_model
+    recipe["model"]["reference"] = exp.reference or "none"  # what "auto" resolved to
+    if recipe["model"]["reference"] == "none":
+        recipe["model"].pop("reference")
     if recipe["augmentation"]["baseline"] == "classic":
         recipe["augmentation"]["baseline"] = exp.task.baseline
     blob = json.dumps({"format": RUN_FORMAT, "recipe": recipe, "data": exp.sha256,
@@ -359,6 +379,7 @@ def run_record(exp: Experiment, **extra: Any) -> dict[str, Any]:
         "arms": [a.key for a in exp.arms],
         "generator": exp.generator_name,
         "model": exp.model_name,
+        "reference_model": exp.reference,
         "versions": {
             "synthaug": __version__,
             "python": platform.python_version(),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthaug.exceptions import InvalidParameterError
+from synthaug.recipes.selection import Choice, Test, choose, headline_tests
 from synthaug.recipes.stats import Interval, Verdict, mean_interval, paired_difference, verdict
 from synthaug.utils.files import atomic_file
 from synthaug.utils.serialization import to_jsonable
@@ -26,10 +27,10 @@ __all__ = ["ArmSummary", "GainReport"]
 REPORT_FORMAT = 1
 
 _METRIC_LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "roc_auc": "ROC AUC"}
-#: most sensitive groups drawn in gain.png, one panel each (the rest are named in a note)
-MAX_GROUP_PANELS = 4
 _KIND_LABELS = {
     "real": "real only",
+    "class_weights": "real only, class weights",
+    "threshold": "real only, tuned threshold",
     "augmented": "real + synthetic",
     "synthetic_only": "synthetic only (TSTR)",
     "smote": "real + SMOTE",
@@ -39,6 +40,10 @@ _KIND_LABELS = {
 }
 #: kinds whose extra records are the classic augmentation only (drawn without the generator)
 _CLASSIC_KINDS = ("smote", "albumentations", "eda")
+#: how an augmented arm's label says it used its synthetic records
+_USE_LABELS = {"filter": "filtered", "weight": "weighted", "curriculum": "curriculum"}
+#: kinds that are neither the classic augmentation nor drawn from the generator
+_OWN_KINDS = ("real", "class_weights", "threshold", "augmented", "synthetic_only", "combined")
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,11 @@ class ArmSummary:
     difference : dict of str to Interval
         Paired difference to real-only per metric (empty for real-only itself).
     verdicts : dict of str to str
-        ``"gain"``, ``"harm"`` or ``"no detectable gain"`` per metric.
+        ``"gain"``, ``"harm"`` or ``"no detectable gain"`` per metric, from the paired
+        interval alone (the headline metric's verdict corrected for the number of arms is in
+        :attr:`GainReport.tests`).
+    use : str or None
+        How an augmented arm used its synthetic records (``append``, ``filter``, ...).
 
     Examples
     --------
@@ -73,11 +82,14 @@ class ArmSummary:
     metrics: dict[str, Interval]
     difference: dict[str, Interval] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    use: str | None = None
 
     @property
     def label(self) -> str:
         """A human label such as ``real + synthetic (2x)``."""
         base = _KIND_LABELS.get(self.kind, self.kind)
+        if self.kind == "augmented" and self.use in _USE_LABELS:
+            base += f", {_USE_LABELS[self.use]}"
         if self.kind == "combined":  # "albumentations+synthetic-x1": the baseline is named
             base = f"real + {self.name.split('+', 1)[0]} + synthetic"
         if self.kind not in ("real", "synthetic_only") and self.ratio is not None:
@@ -92,6 +104,7 @@ class ArmSummary:
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
             "difference": {k: v.to_dict() for k, v in self.difference.items()},
             "verdicts": dict(self.verdicts),
+            "use": self.use,
         }
 
     @classmethod
@@ -103,6 +116,7 @@ class ArmSummary:
             metrics={k: Interval.from_dict(v) for k, v in data["metrics"].items()},
             difference={k: Interval.from_dict(v) for k, v in data.get("difference", {}).items()},
             verdicts=dict(data.get("verdicts", {})),
+            use=data.get("use"),
         )
 
 
@@ -126,6 +140,14 @@ class GainReport:
         The raw per-(arm, seed) results.
     info : dict
         Data, splits, device, generator, model, timings, versions.
+    choices : list of Choice
+        The baseline, the synthetic configuration and each use's ratio picked on validation
+        (:mod:`synthaug.recipes.selection`).
+    tests : list of Test
+        The headline metric's comparisons, Holm-adjusted as one family: every arm against
+        real-only, then the picked synthetic configuration against the picked baseline.
+    reference : GainReport or None
+        The same report for the reference model trained beside the downstream one.
 
     Examples
     --------
@@ -146,6 +168,9 @@ class GainReport:
     arms: list[ArmSummary]
     runs: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    choices: list[Choice] = field(default_factory=list)
+    tests: list[Test] = field(default_factory=list)
+    reference: GainReport | None = None
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -163,15 +188,19 @@ class GainReport:
         ``seed`` and ``metrics``) into a report; real-only (``kind == "real"``) is the
         baseline of every paired difference."""
         order: list[str] = []
-        meta: dict[str, tuple[str, float | None]] = {}
+        meta: dict[str, tuple[str, float | None, str | None]] = {}
         by_arm: dict[str, dict[int, Mapping[str, Any]]] = {}
+        on_validation: dict[str, dict[int, Mapping[str, Any]]] = {}
         for run in runs:
             name = str(run["arm"])
             if name not in by_arm:
                 order.append(name)
                 by_arm[name] = {}
-                meta[name] = (str(run["kind"]), run.get("ratio"))
+                on_validation[name] = {}
+                meta[name] = (str(run["kind"]), run.get("ratio"), run.get("use"))
             by_arm[name][int(run["seed"])] = run["metrics"]
+            if run.get("validation_metrics") is not None:
+                on_validation[name][int(run["seed"])] = run["validation_metrics"]
         baseline = next((n for n in order if meta[n][0] == "real"), None)
         if baseline is None:
             raise InvalidParameterError("the runs hold no real-only arm to compare against.")
@@ -191,10 +220,32 @@ class GainReport:
                     base = [_value(by_arm[baseline].get(s, {}), k) for s in seed_list]
                     difference[k] = paired_difference(values[k], base, confidence)
                     verdicts[k] = verdict(difference[k])
-            kind, ratio = meta[name]
-            arms.append(ArmSummary(name, kind, ratio, metrics, difference, verdicts))
+            kind, ratio, use = meta[name]
+            arms.append(ArmSummary(name, kind, ratio, metrics, difference, verdicts, use))
+        # choose on validation, compare on test, correct for the family (module selection)
+        classic = sorted({k for k, _, _ in meta.values() if k not in _OWN_KINDS})
+        choices = choose([(n, *meta[n][::2]) for n in order],
+                         {n: [_value(on_validation[n].get(s, {}), metric) for s in seed_list]
+                          for n in order if on_validation[n]}, classic)
+        picked = {c.role: c.arm for c in choices}
+        pairs = [(n, baseline) for n in order[1:]]
+        if "synthetic" in picked and "baseline" in picked:
+            pairs.append((picked["synthetic"], picked["baseline"]))
+        tests = headline_tests(
+            pairs, {n: [_value(by_arm[n].get(s, {}), metric) for s in seed_list] for n in order},
+            confidence) if metric in keys else []
+        reference = None
+        # arms without a reference model (a curriculum cannot be one for it) are left out
+        with_reference = [r for r in runs if r.get("reference")]
+        if any(r["arm"] == baseline for r in with_reference):
+            reference = cls.from_runs(
+                recipe, [{**r, "metrics": r["reference"]["metrics"],
+                          "validation_metrics": r["reference"].get("validation_metrics"),
+                          "reference": None} for r in with_reference],
+                metric=metric, seeds=seeds, confidence=confidence,
+                info={"model": (info or {}).get("reference_model")})
         return cls(recipe, metric, confidence, seed_list, arms,
-                   [dict(r) for r in runs], dict(info or {}))
+                   [dict(r) for r in runs], dict(info or {}), choices, tests, reference)
 
     def arm(self, name: str) -> ArmSummary:
         """The summary of the arm called ``name``."""
@@ -220,6 +271,11 @@ class GainReport:
             "arms": [a.to_dict() for a in self.arms],
             "runs": to_jsonable(self.runs),
             "info": to_jsonable(self.info),
+            "choices": [c.to_dict() for c in self.choices],
+            "tests": [t.to_dict() for t in self.tests],
+            # its runs are the parent's (their "reference" entries): not written twice
+            "reference": None if self.reference is None
+            else {**self.reference.to_dict(), "runs": []},
         }
 
     def to_json(self, **kw: Any) -> str:
@@ -238,6 +294,9 @@ class GainReport:
             arms=[ArmSummary.from_dict(a) for a in data["arms"]],
             runs=list(data.get("runs", [])),
             info=dict(data.get("info", {})),
+            choices=[Choice.from_dict(c) for c in data.get("choices", [])],
+            tests=[Test.from_dict(t) for t in data.get("tests", [])],
+            reference=None if not data.get("reference") else cls.from_dict(data["reference"]),
         )
 
     @classmethod
@@ -250,29 +309,60 @@ class GainReport:
 
     # -- text ----------------------------------------------------------------------------------
     def summary_rows(self) -> list[dict[str, str]]:
-        """One row per arm: headline metric with interval, gain with interval, verdict."""
+        """One row per arm: headline metric and gain with their intervals, the Holm-adjusted
+        p value and the verdict corrected for the number of comparisons."""
+        tests = {t.treated: t for t in self.tests if t.control == self.arms[0].name}
         rows = []
         for arm in self.arms:
             iv = arm.metrics.get(self.metric)
             diff = arm.difference.get(self.metric)
+            test = tests.get(arm.name)
             rows.append({
                 "arm": arm.label,
                 self.metric: _fmt_interval(iv),
                 "gain vs real": _fmt_interval(diff, signed=True) if diff else "(baseline)",
-                "verdict": arm.verdicts.get(self.metric, ""),
+                "Holm p": "" if test is None else _fmt_p(test.adjusted_p),
+                "verdict": (test.verdict if test is not None
+                            else arm.verdicts.get(self.metric, "")),
             })
         return rows
+
+    def pick_lines(self) -> list[str]:
+        """What was picked on validation and how the picks compare on test, in plain lines."""
+        labels = {a.name: a.label for a in self.arms}
+        picked = {c.role: c for c in self.choices}
+        if "synthetic" not in picked or "baseline" not in picked:
+            return []
+        syn, base = picked["synthetic"], picked["baseline"]
+        lines = [f"picked on validation: baseline {labels[base.arm]} ({base.validation:.4f}), "
+                 f"synthetic {labels[syn.arm]} ({syn.validation:.4f})"]
+        test = next((t for t in self.tests if t.treated == syn.arm and t.control == base.arm),
+                    None)
+        if test is not None:
+            m = len(self.tests)
+            lines.append(
+                f"picked synthetic vs picked baseline on test: "
+                f"{_fmt_interval(test.difference, signed=True)}, Bonferroni "
+                f"{1 - (1 - self.confidence) / m:.2%} interval "
+                f"{_fmt_interval(test.corrected, signed=True).split(' ', 1)[-1]}, "
+                f"Holm p {_fmt_p(test.adjusted_p)} over {m} comparisons: {test.verdict}")
+        return lines
 
     def __str__(self) -> str:
         rows = self.summary_rows()
         headers = list(rows[0]) if rows else []
         widths = [max(len(h), *(len(r[h]) for r in rows)) for h in headers]
         pct = f"{self.confidence:.0%}"
-        lines = [f"gain report: {self.recipe} ({len(self.seeds)} seeds, mean [{pct} interval])"]
+        lines = [f"gain report: {self.recipe} ({len(self.seeds)} seeds, mean [{pct} interval]; "
+                 "verdicts Holm-corrected for the number of arms)"]
         lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
         for r in rows:
             lines.append("  " + "  ".join(r[h].ljust(w)
                                           for h, w in zip(headers, widths, strict=True)))
+        lines += ["  " + line for line in self.pick_lines()]
+        if self.reference is not None:
+            lines.append(f"reference model ({self.info.get('reference_model')}), same records:")
+            lines += ["  " + line for line in self.reference.pick_lines()]
         return "\n".join(lines)
 
     def to_markdown(self, plot: str | None = None) -> str:
@@ -287,12 +377,17 @@ class GainReport:
         out += _setup_lines(info, self.seeds)
         out += ["", f"## Headline: {label}", "",
                 f"Mean over {len(self.seeds)} seeds with its {pct} t interval; the gain is the "
-                f"paired difference to real-only (same seeds) with its {pct} paired t interval.",
+                f"paired difference to real-only (same seeds) with its {pct} paired t interval. "
+                f"The verdict is corrected for the {len(self.tests)} comparisons of the "
+                "headline metric (Holm's step-down adjustment of the paired t tests' p values; "
+                "the family is every arm against real-only and the picked synthetic "
+                "configuration against the picked baseline).",
                 "",
-                f"| arm | {label} | gain vs real | verdict |", "|---|---|---|---|"]
+                f"| arm | {label} | gain vs real | Holm p | verdict |", "|---|---|---|---|---|"]
         for row in self.summary_rows():
             out.append(f"| {row['arm']} | {row[self.metric]} | {row['gain vs real']} | "
-                       f"{row['verdict']} |")
+                       f"{row['Holm p']} | {row['verdict']} |")
+        out += self._pick_markdown(label)
         overall = [k for k in self._metric_keys() if "@" not in k]
         if overall:
             out += ["", "## All metrics", "",
@@ -323,6 +418,17 @@ class GainReport:
                         f"| {arm.label} | {group} | {_fmt_interval(arm.metrics.get(key))} | "
                         f"{_fmt_interval(diff, signed=True) if diff else '(baseline)'} | "
                         f"{arm.verdicts.get(key, '')} |")
+        if self.reference is not None:
+            ref = self.reference
+            out += ["", f"## Reference model: `{info.get('reference_model')}`", "",
+                    "Trained on every arm's records with the same record weights, at its "
+                    "default settings (curriculum arms have none: it cannot pretrain).", "",
+                    f"| arm | {label} | gain vs real | Holm p | verdict |",
+                    "|---|---|---|---|---|"]
+            for row in ref.summary_rows():
+                out.append(f"| {row['arm']} | {row[self.metric]} | {row['gain vs real']} | "
+                           f"{row['Holm p']} | {row['verdict']} |")
+            out += ref._pick_markdown(label)
         out += ["", "## How to read this", "",
                 "- **gain**: the whole interval of the paired difference is above 0; **harm**: "
                 "below 0; **no detectable gain**: it contains 0 (which is not proof of no "
@@ -338,6 +444,20 @@ class GainReport:
             out += [f"![{label} against the synthetic ratio]({plot})", ""]
         return "\n".join(out)
 
+    def _pick_markdown(self, label: str) -> list[str]:
+        if not self.choices:
+            return []
+        labels = {a.name: a.label for a in self.arms}
+        out = ["", f"Picked by mean validation {label} (the validation records come from the "
+               "training data; the test records are not looked at):", "",
+               f"| role | arm | validation {label} | test {label} |", "|---|---|---|---|"]
+        for c in self.choices:
+            role = c.role.replace("use:", "best ratio, use ")
+            test = self.arm(c.arm).metrics.get(self.metric)
+            out.append(f"| {role} | {labels[c.arm]} | {c.validation:.4f} | "
+                       f"{_fmt_interval(test)} |")
+        return out + [""] + [f"- {line}" for line in self.pick_lines()]
+
     def _metric_keys(self) -> list[str]:
         keys: list[str] = []
         for arm in self.arms:
@@ -348,121 +468,16 @@ class GainReport:
 
     # -- plot ----------------------------------------------------------------------------------
     def plot(self, path: str | os.PathLike[str]) -> Path:
-        """Draw the headline metric against the synthetic ratio (one line per arm) to a PNG.
+        """Draw ``gain.png`` (see :func:`synthaug.recipes.report_plot.plot`)."""
+        from synthaug.recipes.report_plot import plot
 
-        Real-only is a horizontal band, synthetic-only a single point; with a sensitive column
-        one more panel per group (see :meth:`panels`), each title saying why it is there.
-        """
-        # The object-oriented API with the Agg canvas: no pyplot, so no global backend switch
-        # and no figure kept alive in a global registry.
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        panels, note = self.panels()
-        fig = Figure(figsize=(6.4 * len(panels), 4.4 + (0.3 if note else 0.0)), dpi=100)
-        FigureCanvasAgg(fig)
-        ratios = sorted({a.ratio for a in self.arms if a.ratio is not None} or {1.0})
-        for i, (key, title) in enumerate(panels):
-            ax = fig.add_subplot(1, len(panels), i + 1)
-            self._draw_panel(ax, key, ratios)
-            ax.set_title(title)
-            ax.set_xlabel("synthetic rows per real training row")
-            ax.set_ylabel(f"{title} (mean, {self.confidence:.0%} interval)")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize="small", loc="best")
-        fig.suptitle(f"{self.recipe}: {len(self.seeds)} seeds")
-        if note:
-            fig.text(0.01, 0.01, note, fontsize="small", ha="left", va="bottom")
-        fig.tight_layout(rect=(0.0, 0.05 if note else 0.0, 1.0, 1.0))
-        target = Path(path)
-        with atomic_file(target) as tmp:
-            fig.savefig(tmp, format="png")
-        return target
+        return plot(self, path)
 
     def panels(self) -> tuple[list[tuple[str, str]], str]:
-        """The plot's panels as ``(metric key, title)``, and a note for what is left out.
+        """The plot's panels and a note (see :func:`synthaug.recipes.report_plot.panels`)."""
+        from synthaug.recipes.report_plot import panels
 
-        The headline metric, then one panel per sensitive group: the focus group first (the
-        scenario's group, else the group real-only does worst on), its title saying which, then
-        the others, up to :data:`MAX_GROUP_PANELS` groups in all; a note under the plot names
-        the groups left out and where they are (``report.md``, ``results.json``).
-
-        Examples
-        --------
-        >>> from synthaug.recipes.report import GainReport
-        >>> runs = [{"arm": "real", "kind": "real", "ratio": None, "seed": s,
-        ...          "metrics": {"accuracy": 0.8, "accuracy@F": 0.7, "accuracy@M": 0.9}}
-        ...         for s in range(3)]
-        >>> report = GainReport.from_runs("demo", runs, metric="accuracy", seeds=[0, 1, 2])
-        >>> [title for _, title in report.panels()[0]]
-        ['accuracy', 'accuracy on F (real-only does worst here)', 'accuracy on M']
-        """
-        label = _METRIC_LABELS.get(self.metric, self.metric)
-        panels = [(self.metric, label)]
-        groups = self._groups()
-        if not groups:
-            return panels, ""
-        focus, why = self._focus_group(groups)
-        ordered = [focus, *(g for g in groups if g != focus)]
-        shown = ordered[:MAX_GROUP_PANELS]
-        for group in shown:
-            title = f"{label} on {group}" + (f" ({why})" if group == focus else "")
-            panels.append((f"{self.metric}@{group}", title))
-        left = ordered[MAX_GROUP_PANELS:]
-        note = ""
-        if left:
-            names = ", ".join(left[:5]) + (" ..." if len(left) > 5 else "")
-            note = (f"{len(left)} more group(s) not drawn ({names}); every group's metrics are "
-                    "in report.md and results.json.")
-        return panels, note
-
-    def _groups(self) -> list[str]:
-        return sorted({k.split("@", 1)[1] for a in self.arms for k in a.metrics
-                       if k.startswith(f"{self.metric}@")})
-
-    def _focus_group(self, groups: list[str]) -> tuple[str, str]:
-        """The group drawn first, and why: the scenario's group, else real-only's worst."""
-        focus = self.info.get("focus_group")
-        if focus in groups:
-            return str(focus), "the scenario's group"
-        real = self.arms[0].metrics
-        worst = min(groups, key=lambda g: _or_inf(real.get(f"{self.metric}@{g}")))
-        return worst, "real-only does worst here"
-
-    def _draw_panel(self, ax: Any, key: str, ratios: list[float]) -> None:
-        lo_x, hi_x = min(ratios) * 0.9, max(ratios) * 1.1
-        by_kind: dict[str, list[ArmSummary]] = {}
-        for arm in self.arms:
-            by_kind.setdefault(arm.kind, []).append(arm)
-        for arm in by_kind.get("real", []):
-            iv = arm.metrics.get(key)
-            if iv is None:
-                continue
-            ax.axhline(iv.mean, color="black", lw=1.5, label=arm.label)
-            if not math.isnan(iv.low):
-                ax.axhspan(iv.low, iv.high, color="black", alpha=0.12)
-        styles = {"augmented": ("tab:blue", "o-"), "smote": ("tab:orange", "s--"),
-                  "albumentations": ("tab:orange", "s--"), "eda": ("tab:orange", "s--"),
-                  "combined": ("tab:purple", "^-"),
-                  "synthetic_only": ("tab:green", "D")}
-        for kind, (color, fmt) in styles.items():
-            arms = sorted(by_kind.get(kind, []), key=lambda a: a.ratio or 0.0)
-            points = [(a.ratio or 1.0, a.metrics[key]) for a in arms if key in a.metrics]
-            if not points:
-                continue
-            xs = [p[0] for p in points]
-            ys = [p[1].mean for p in points]
-            err = [[max(p[1].mean - p[1].low, 0.0) if not math.isnan(p[1].low) else 0.0
-                    for p in points],
-                   [max(p[1].high - p[1].mean, 0.0) if not math.isnan(p[1].high) else 0.0
-                    for p in points]]
-            label = _KIND_LABELS[kind]
-            if kind not in _CLASSIC_KINDS and self.info.get("generator"):
-                label += f" ({self.info['generator']})"
-            ax.errorbar(xs, ys, yerr=err, fmt=fmt, color=color, capsize=4, label=label)
-        ax.set_xlim(lo_x, hi_x)
-        ax.set_xticks(ratios)
-        ax.set_xticklabels([f"{r:g}x" for r in ratios])
+        return panels(self)
 
     # -- files ---------------------------------------------------------------------------------
     def save(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
@@ -483,14 +498,14 @@ def _value(metrics: Mapping[str, Any], key: str) -> float:
     return math.nan if value is None else float(value)
 
 
-def _or_inf(iv: Interval | None) -> float:
-    return math.inf if iv is None or math.isnan(iv.mean) else iv.mean
-
-
 def _metric_order(key: str) -> tuple[int, str]:
     base = key.split("@", 1)[0]
     rank = list(_METRIC_LABELS).index(base) if base in _METRIC_LABELS else len(_METRIC_LABELS)
     return (1 if "@" in key else 0, f"{key.split('@', 1)[1] if '@' in key else ''}{rank}")
+
+
+def _fmt_p(p: float) -> str:
+    return "n/a" if math.isnan(p) else f"{p:.3f}" if p >= 0.001 else "<0.001"
 
 
 def _fmt_interval(iv: Interval | None, *, signed: bool = False) -> str:

@@ -45,13 +45,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from synthaug.config import RecipeSpec
 from synthaug.exceptions import InvalidParameterError
 from synthaug.generators.base import BaseGenerator
-from synthaug.recipes.arms import COMBINED, Arm, plan_counts
 from synthaug.recipes.experiment import (
     RUN_FORMAT,
     Experiment,
@@ -68,7 +66,7 @@ from synthaug.recipes.experiment import (
 from synthaug.recipes.loading import LoadedRecipe, load_recipe
 from synthaug.recipes.report import GainReport
 from synthaug.recipes.store import RunStore
-from synthaug.recipes.training import fit_classifier, predict_proba, seeded_torch
+from synthaug.recipes.trial import RealModels, run_trial
 from synthaug.recipes.validation import (
     VALIDATION_FILES,
     previous_validation,
@@ -80,29 +78,6 @@ from synthaug.utils.random import derive_seed
 __all__ = ["RUN_FORMAT", "check", "run"]
 
 
-# -- one arm at one seed -----------------------------------------------------------------------
-def _group_only(exp: Experiment, arm: Arm) -> bool:
-    """Whether ``arm`` draws records for the scenario's group only.  Never for synthetic-only:
-    train-on-synthetic replaces the whole real training set, so it is drawn like it."""
-    return exp.spec.augmentation.group_only and arm.kind != "synthetic_only"
-
-
-def _reference(exp: Experiment, arm: Arm) -> np.ndarray | None:
-    """Positions (in the real training records) of the records the extra ones stand beside:
-    ``None`` for all of them, the scenario's group with ``augmentation.group_only``."""
-    if _group_only(exp, arm) and exp.train_in_group is not None:
-        return np.flatnonzero(exp.train_in_group)
-    return None
-
-
-def _plan(exp: Experiment, arm: Arm) -> np.ndarray:
-    """Extra records per class (in ``exp.classes`` order) for ``arm``."""
-    index = _reference(exp, arm)
-    codes = exp.train_codes if index is None else exp.train_codes[index]
-    counts = np.bincount(codes, minlength=len(exp.classes))
-    return plan_counts(arm, counts, exp.spec.augmentation.classes)
-
-
 def _fit_generator(exp: Experiment, seed: int) -> tuple[BaseGenerator, float]:
     cls = generator_class(exp.recipe, exp.task)
     gen = make_generator(exp.recipe, cls, exp.device, derive_seed(seed, "generator"))
@@ -110,89 +85,6 @@ def _fit_generator(exp: Experiment, seed: int) -> tuple[BaseGenerator, float]:
     start = time.perf_counter()
     gen.fit(rows)
     return gen, time.perf_counter() - start
-
-
-def _synthetic_records(exp: Experiment, arm: Arm, gen: BaseGenerator, seed: int) -> Any:
-    group = (str(exp.spec.scenario.column), exp.group_value) if _group_only(exp, arm) else None
-    parts = [
-        exp.task.synthetic(gen, int(n), label=exp.classes[c], group=group, like=exp.train_real,
-                           random_state=derive_seed(seed, "sample", arm.key, c))
-        for c, n in enumerate(_plan(exp, arm)) if n > 0
-    ]
-    if not parts:
-        return exp.task.data.take(exp.train_real, np.zeros(0, dtype=np.int64))
-    return exp.task.data.concat(parts)
-
-
-def _classic_records(exp: Experiment, arm: Arm, seed: int, notes: list[str]) -> Any:
-    index = _reference(exp, arm)
-    reference = exp.train_real if index is None else exp.task.data.take(exp.train_real, index)
-    codes = exp.train_codes if index is None else exp.train_codes[index]
-    # a combined arm's classic records are seeded by the baseline's name, as its own arm's are
-    kind = arm.baseline if arm.kind == COMBINED and arm.baseline else arm.kind
-    return exp.task.classic(reference, codes, _plan(exp, arm), exp.classes,
-                            like=exp.train_real, notes=notes,
-                            random_state=derive_seed(seed, kind, arm.key))
-
-
-def _train_records(exp: Experiment, arm: Arm, seed: int, gen: BaseGenerator | None,
-                   notes: list[str]) -> tuple[Any, int]:
-    real = exp.train_real
-    if arm.kind == "real":
-        return real, 0
-    if arm.is_baseline:
-        extra = _classic_records(exp, arm, seed, notes)
-    elif arm.kind == COMBINED:
-        if gen is None:  # pragma: no cover - the loop fits one whenever an arm needs it
-            raise RuntimeError("no fitted generator for a combined arm")
-        extra = exp.task.data.concat([_classic_records(exp, arm, seed, notes),
-                                      _synthetic_records(exp, arm, gen, seed)])
-    else:
-        if gen is None:  # pragma: no cover - the loop fits one whenever an arm needs it
-            raise RuntimeError("no fitted generator for a synthetic arm")
-        extra = _synthetic_records(exp, arm, gen, seed)
-    n_extra = exp.task.data.n_records(extra)
-    if arm.kind == "synthetic_only":
-        return extra, n_extra
-    return exp.task.data.concat([real, extra]), n_extra
-
-
-def _run_arm(exp: Experiment, arm: Arm, seed: int, gen: BaseGenerator | None,
-             gen_seconds: float | None) -> dict[str, Any]:
-    notes: list[str] = []
-    start = time.perf_counter()
-    records, n_extra = _train_records(exp, arm, seed, gen, notes)
-    rows_seconds = time.perf_counter() - start
-    train = exp.tensors(records)
-    spec = exp.spec
-    with seeded_torch(derive_seed(seed, "model"), exp.device):
-        model = exp.model_factory(exp.inputs, **spec.model.params).to(exp.device)
-        info = fit_classifier(model, train, exp.validation, spec.training,
-                              seed=derive_seed(seed, "batches"))
-    proba = predict_proba(model, exp.test)
-    counts = np.bincount(train.y.cpu().numpy(), minlength=len(exp.classes))
-    return {
-        "format": RUN_FORMAT,
-        "fingerprint": exp.fingerprint,
-        "arm": arm.key,
-        "kind": arm.kind,
-        "ratio": arm.ratio,
-        "seed": seed,
-        "device": str(exp.device),
-        "torch_threads": torch.get_num_threads(),
-        "n_real": 0 if arm.kind == "synthetic_only" else exp.task.data.n_records(exp.train_real),
-        "n_synthetic": n_extra,
-        "train_class_counts": {str(c): int(n) for c, n in zip(exp.classes, counts, strict=True)},
-        "metrics": exp.task.metrics(exp.test.y.cpu().numpy(), proba,
-                                    n_classes=len(exp.classes), groups=exp.test_groups),
-        "fit": {"steps": info.steps, "best_step": info.best_step,
-                "best_validation_loss": info.best_validation_loss,
-                "stopped_early": info.stopped_early, "seconds": round(info.seconds, 4)},
-        "rows_seconds": round(rows_seconds, 4),
-        "generator_fit_seconds": None if gen_seconds is None or not arm.uses_generator
-        else round(gen_seconds, 4),
-        "notes": notes,
-    }
 
 
 # -- the public entry points -------------------------------------------------------------------
@@ -302,6 +194,7 @@ def _run(
     trained = reused = 0
     validation: dict[str, Any] | None = None
     total = len(exp.arms) * len(spec.seeds)
+    real_models = RealModels()
     with progress_bar(total, f"recipe {spec.name}", progress, unit="run") as bar:
         for seed in spec.seeds:
             todo = []
@@ -323,7 +216,7 @@ def _run(
                         validation = _validate(exp, gen, seed, store.path)
             for arm in todo:
                 bar.set_postfix_str(f"seed {seed}: {arm.key}")
-                result = _run_arm(exp, arm, seed, gen, gen_seconds)
+                result = run_trial(exp, arm, seed, gen, gen_seconds, real_models)
                 # now, so an interruption loses only this arm
                 store.write((arm.key, f"seed-{seed}"), result)
                 results[(arm.key, seed)] = result
@@ -340,6 +233,7 @@ def _run(
         "scenario": describe_scenario(spec),
         "generator": exp.generator_name,
         "model": exp.model_name,
+        "reference_model": exp.reference,
         "budget": budget(spec),
         "device": str(exp.device),
         "torch_threads": torch.get_num_threads(),

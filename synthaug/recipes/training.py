@@ -56,15 +56,19 @@ class TensorSet:
 
     inputs: Mapping[str, torch.Tensor]
     y: torch.Tensor
+    #: per-record loss weights (``None``: every record counts the same)
+    weights: torch.Tensor | None = None
 
     @classmethod
     def from_arrays(
-        cls, inputs: Mapping[str, np.ndarray], y: np.ndarray, device: torch.device
+        cls, inputs: Mapping[str, np.ndarray], y: np.ndarray, device: torch.device,
+        weights: np.ndarray | None = None,
     ) -> TensorSet:
         """Copy the arrays to ``device`` (the only host -> device copy of the data).
 
         Floating arrays become float32 and integer arrays int64 (embedding indices), whatever
-        width the task produced them in.
+        width the task produced them in.  ``weights`` (one per record) weight the training
+        loss: class weights, or synthetic records counting less than real ones.
         """
         tensors: dict[str, torch.Tensor] = {}
         for name, array in inputs.items():
@@ -77,7 +81,8 @@ class TensorSet:
                     f"model input {name!r} has dtype {array.dtype}; a task gives floating or "
                     "integer arrays.")
             tensors[name] = torch.as_tensor(array, dtype=dtype).to(device)
-        return cls(tensors, torch.as_tensor(y, dtype=torch.long).to(device))
+        w = None if weights is None else torch.as_tensor(weights, dtype=torch.float32).to(device)
+        return cls(tensors, torch.as_tensor(y, dtype=torch.long).to(device), w)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -200,7 +205,12 @@ def fit_classifier(
             position = 0
         idx = order[position * batch : (position + 1) * batch]
         position += 1
-        loss = F.cross_entropy(model(**train.rows(idx)), train.y[idx])
+        logits = model(**train.rows(idx))
+        if train.weights is None:
+            loss = F.cross_entropy(logits, train.y[idx])
+        else:  # the weighted mean, so a batch's loss scale does not depend on its weights
+            w = train.weights[idx]
+            loss = (F.cross_entropy(logits, train.y[idx], reduction="none") * w).sum() / w.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -56,7 +56,7 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     monkeypatch.setattr(runner_module, "_fit_generator",
                         lambda *a, **k: calls.append("fit") or (None, 0.0))
-    monkeypatch.setattr(runner_module, "_run_arm",
+    monkeypatch.setattr(runner_module, "run_trial",
                         lambda *a, **k: calls.append("train") or {})
     return calls
 

@@ -118,6 +118,10 @@ class Task(ABC):
     default_model: ClassVar[str] = ""
     #: the classic augmentation's name: the kind of its arms and their key prefix ("smote")
     baseline: ClassVar[str] = ""
+    #: the reference model ``model.reference = "auto"`` trains beside the downstream model
+    #: (a :data:`~synthaug.recipes.reference.REFERENCE_MODELS` name), ``None`` when none reads
+    #: this modality's model inputs
+    reference: ClassVar[str | None] = None
 
     def __init__(self, spec: RecipeSpec) -> None:
         self.spec = spec

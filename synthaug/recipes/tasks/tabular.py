@@ -370,6 +370,7 @@ class TabularTask(Task):
     modality: ClassVar[str] = "tabular"
     default_model: ClassVar[str] = "tabular.mlp"
     baseline: ClassVar[str] = "smote"
+    reference: ClassVar[str | None] = "hist_gradient_boosting"
 
     # -- the recipe's names --------------------------------------------------------------------
     def check_roles(self, data: pd.DataFrame) -> Problems:
