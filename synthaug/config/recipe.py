@@ -247,9 +247,10 @@ class AugmentationSpec(_StrictSpec):
     ``uses``: how synthetic records are used, one set of arms (every ratio) each:
     ``"append"`` them to the real records; ``"filter"`` them (draw twice as many and keep those
     that a model trained on the real records with class weights, at the same seed, gives their
-    label with probability at least ``filter_confidence``, the most confident first); ``"weight"`` them (each synthetic record
-    weighs ``synthetic_weight`` in the loss, a real one 1); ``"curriculum"`` (half the step
-    budget on the synthetic records, then the other half fine-tuning on the real ones).
+    label with probability at least ``filter_confidence``, the most confident first);
+    ``"weight"`` them (each synthetic record weighs ``synthetic_weight`` in the loss, a real
+    one 1); ``"curriculum"`` (half the step budget on the synthetic records, then the other
+    half fine-tuning on the real ones).
 
     Examples
     --------

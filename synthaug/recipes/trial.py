@@ -92,8 +92,8 @@ def _synthetic(exp: Experiment, arm: Arm, gen: BaseGenerator, seed: int,
 
 def _filtered(exp: Experiment, arm: Arm, gen: BaseGenerator, seed: int, judge: nn.Module,
               record: dict[str, Any]) -> Any:
-    """Synthetic records that ``judge`` (a model of the real records) gives their label with at least
-    ``filter_confidence``: :data:`FILTER_DRAWS` candidates per planned record, the most
+    """Synthetic records that ``judge`` (a model of the real records) gives their label with at
+    least ``filter_confidence``: :data:`FILTER_DRAWS` candidates per planned record, the most
     confident kept first, never more than planned.  ``record`` gets the counts."""
     plan = _plan(exp, arm)
     candidates = _synthetic(exp, arm, gen, seed, plan * FILTER_DRAWS)
