@@ -25,6 +25,7 @@ from synthaug.data.modality import LABEL, Modality, detect_modality
 from synthaug.data.tabular import label_column_name
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.generators.base import BaseGenerator, get_generator, list_generators
+from synthaug.utils.device import resolve_device
 from synthaug.utils.memory import available_memory_bytes, container_nbytes, format_bytes
 from synthaug.utils.random import RandomState, check_random_state, spawn_seed
 from synthaug.utils.validation import check_int, check_number
@@ -36,6 +37,7 @@ __all__ = [
     "check_classic",
     "check_fits_in_memory",
     "check_fits_on_disk",
+    "AUTO_TRANSFORMER_CPU_ROWS",
     "default_generator",
     "make_generator",
     "plan_draws",
@@ -98,7 +100,8 @@ def start(data: Any, y: Any, *, target: str | None, generator: str | BaseGenerat
     checker = resolve_suite(suite, modality)
     rng = check_random_state(random_state)
     gen = None if generator is None else make_generator(
-        generator, generator_params, device, spawn_seed(rng), modality.name)
+        generator, generator_params, device, spawn_seed(rng), modality.name,
+        modality.n_records(real))
     if filter is not None:
         if gen is None or "filter_confidence" not in gen.get_params():
             what = "generator=None" if gen is None else \
@@ -322,6 +325,7 @@ def make_generator(
     device: str,
     seed: int,
     modality: str,
+    n_records: int | None = None,
 ) -> BaseGenerator:
     if isinstance(generator, BaseGenerator):
         if params:
@@ -336,7 +340,8 @@ def make_generator(
                 f"generator must be a registry name or a generator, got "
                 f"{type(generator).__name__}."
             )
-        name = default_generator(modality) if generator == "auto" else generator
+        name = (default_generator(modality, n_records, device) if generator == "auto"
+                else generator)
         chosen = dict(params or {})
         chosen.setdefault("device", device)
         chosen.setdefault("random_state", seed)
@@ -350,12 +355,41 @@ def make_generator(
     return gen
 
 
-def default_generator(modality: str) -> str:
-    """The registered generator of ``modality`` tagged ``"default"`` (what "auto" picks)."""
-    for name in list_generators(modality):
+#: the most training rows for which ``"auto"`` picks ``tabular.transformer`` on a CPU (on a GPU
+#: it always does); above it, ``tabular.copula``.  From quality per second of fit time on the
+#: tables of benchmarks/RESULTS.md (section ``auto-2026-12-02``): on a CPU the transformer's
+#: lead over the copula is worth its minutes only on small tables
+AUTO_TRANSFORMER_CPU_ROWS = 2_000
+
+
+def default_generator(modality: str, n_records: int | None = None,
+                      device: str | None = None) -> str:
+    """What ``generator="auto"`` picks for ``n_records`` training records on ``device``.
+
+    Tables: ``tabular.transformer`` on a GPU, or on a CPU for at most
+    :data:`AUTO_TRANSFORMER_CPU_ROWS` rows; ``tabular.copula`` otherwise (measured; see the
+    constant).  Other modalities: their generator tagged ``"default"``.
+
+    Examples
+    --------
+    >>> from synthaug.planning import default_generator
+    >>> default_generator("tabular", 500, "cpu"), default_generator("tabular", 30_000, "cpu")
+    ('tabular.transformer', 'tabular.copula')
+    >>> default_generator("tabular", 30_000, "cuda")
+    'tabular.transformer'
+    """
+    names = list_generators(modality)
+    if modality == "tabular" and n_records is not None:
+        # by name: an absent GPU is make_generator's error to raise, not this rule's
+        on_gpu = device is not None and (str(device).startswith("cuda") or (
+            device == "auto" and resolve_device("auto").type == "cuda"))
+        pick = ("tabular.transformer" if on_gpu or n_records <= AUTO_TRANSFORMER_CPU_ROWS
+                else "tabular.copula")
+        if pick in names:
+            return pick
+    for name in names:
         if "default" in registry.generators.get(name).tags:
             return name
-    names = list_generators(modality)
     if names:
         return names[0]
     raise InvalidParameterError(

@@ -196,6 +196,9 @@ class ScenarioSpec(_StrictSpec):
 class GeneratorSpec(_StrictSpec):
     """``[generator]``: the registered generator and its parameters.
 
+    ``name = "auto"`` picks by the data's modality, the training records' count and the device,
+    as ``augment(generator="auto")`` does (:func:`synthaug.planning.default_generator`).
+
     ``random_state``, ``device`` and ``progress`` are set by the runner (from the seeds and the
     selected device), so they may not appear in ``params``.
 
@@ -212,7 +215,7 @@ class GeneratorSpec(_StrictSpec):
     @field_validator("name")
     @classmethod
     def _registered(cls, name: str) -> str:
-        return _registry_name(registry.generators, name)
+        return name if name == "auto" else _registry_name(registry.generators, name)
 
     @field_validator("params")
     @classmethod

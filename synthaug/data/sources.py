@@ -80,9 +80,24 @@ def _digits() -> Any:
     return Images(pixels, digits.target.astype(np.int64))
 
 
+def _breast_cancer() -> Any:
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()  # shipped inside scikit-learn
+    frame = pd.DataFrame(bunch.data, columns=[str(c) for c in bunch.feature_names])
+    names = np.asarray([str(n) for n in bunch.target_names], dtype=object)
+    frame["diagnosis"] = pd.Categorical(names[np.asarray(bunch.target, dtype=np.int64)],
+                                        categories=list(names))
+    return frame
+
+
 #: built-in data sets by name (all load offline from packaged copies)
 DATASETS: Mapping[str, Dataset] = {
     "adult": Dataset("tabular", _adult, "UCI Adult census income, 48,842 rows, 15 columns"),
+    "breast-cancer": Dataset("tabular", _breast_cancer,
+                             "Wisconsin diagnostic breast cancer (scikit-learn's copy), 569 rows, "
+                             "30 numeric columns + diagnosis"),
     "fashion-mnist": Dataset("image", _fashion_mnist,
                              "Fashion-MNIST training set, 60,000 28x28 grey images, 10 classes"),
     "fashion-mnist-test": Dataset("image", _fashion_mnist_test,

@@ -34,6 +34,7 @@ from synthaug.exceptions import (
     UnknownComponentError,
 )
 from synthaug.generators.base import BaseGenerator, list_generators
+from synthaug.planning import default_generator
 from synthaug.recipes.arms import Arm, arms_for
 from synthaug.recipes.loading import LoadedRecipe, load_data, load_test_data
 from synthaug.recipes.splits import (
@@ -145,8 +146,10 @@ def task_for(recipe: LoadedRecipe) -> Task:
     return cls(recipe.spec)
 
 
-def generator_class(recipe: LoadedRecipe, task: Task) -> type[BaseGenerator]:
-    """The recipe's generator class, refused unless it serves the task's modality.
+def generator_class(recipe: LoadedRecipe, task: Task,
+                    name: str | None = None) -> type[BaseGenerator]:
+    """The recipe's generator class (``name``: what ``"auto"`` resolved to), refused unless it
+    serves the task's modality.
 
     The spec already refuses a name whose ``<modality>.`` prefix is another modality; this
     checks the class's declared ``modality``, which also covers adapters (``sdv.*``).
@@ -156,7 +159,7 @@ def generator_class(recipe: LoadedRecipe, task: Task) -> type[BaseGenerator]:
     SpecError
         At ``generator.name``, naming both modalities and the generators that would do.
     """
-    name = recipe.spec.generator.name
+    name = name or recipe.spec.generator.name
     cls: type[BaseGenerator] = registry.generators.get(name)
     modality = getattr(cls, "modality", "") or "modality-less"
     if modality != task.modality:
@@ -220,7 +223,9 @@ def prepare(recipe: LoadedRecipe, device: str | torch.device,
     spec = recipe.spec
     dev = resolve_device(device)
     task = task_for(recipe)
-    make_generator(recipe, generator_class(recipe, task), dev, 0)  # bad name or parameter
+    auto = spec.generator.name == "auto"
+    if not auto:  # bad name or parameter, before the data is read ("auto" needs its size)
+        make_generator(recipe, generator_class(recipe, task), dev, 0)
     try:
         suite = load_suite(spec.report.suite)
     except (UnknownComponentError, InvalidParameterError) as exc:
@@ -274,6 +279,10 @@ def prepare(recipe: LoadedRecipe, device: str | torch.device,
     if n_train < 2:
         raise SpecError(recipe.source, [("scenario", f"keeps {n_train} training record(s); a "
                                          "generator needs at least 2.")])
+    generator_name = spec.generator.name
+    if auto:
+        generator_name = default_generator(task.modality, n_train, str(dev))
+        make_generator(recipe, generator_class(recipe, task, generator_name), dev, 0)
     featurizer = task.featurizer().fit(train_real)
     inputs = featurizer.inputs(len(classes))
     # build the model once now, so bad model parameters fail before any training
@@ -297,7 +306,7 @@ def prepare(recipe: LoadedRecipe, device: str | torch.device,
             f"{task.modality}. Use \"auto\" or \"none\"."))])
     exp = Experiment(
         recipe=recipe, task=task, data=data, sha256=sha, splits=splits, classes=classes,
-        device=dev, generator_name=spec.generator.name, model_factory=factory,
+        device=dev, generator_name=generator_name, model_factory=factory,
         model_name=model_name, featurizer=featurizer, inputs=inputs, train_real=train_real,
         train_codes=codes[splits.train],
         train_in_group=None if in_group is None else in_group[splits.train],

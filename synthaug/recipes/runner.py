@@ -79,7 +79,7 @@ __all__ = ["RUN_FORMAT", "check", "run"]
 
 
 def _fit_generator(exp: Experiment, seed: int) -> tuple[BaseGenerator, float]:
-    cls = generator_class(exp.recipe, exp.task)
+    cls = generator_class(exp.recipe, exp.task, exp.generator_name)
     gen = make_generator(exp.recipe, cls, exp.device, derive_seed(seed, "generator"))
     rows = exp.task.generator_input(exp.train_real)
     start = time.perf_counter()
@@ -280,4 +280,5 @@ def check(
     return {"recipe": exp.spec.name, "arms": [a.key for a in exp.arms],
             "seeds": list(exp.spec.seeds), "splits": split_sizes(exp),
             "scenario": describe_scenario(exp.spec), "device": str(exp.device),
+            "generator": exp.generator_name,
             "runs": len(exp.arms) * len(exp.spec.seeds)}

@@ -236,3 +236,28 @@ def test_uniform_weights_train_the_same_model_as_no_weights() -> None:
     skewed = torch.where(y == 1, 5.0, 1.0)
     fit_classifier(model, TensorSet(inputs, y, skewed), TensorSet(inputs, y), spec, seed=0)
     assert not all(torch.allclose(states[0][k], model.state_dict()[k]) for k in states[0])
+
+
+# -- generator = "auto" ------------------------------------------------------------------------
+@pytest.mark.parametrize(("rows", "expected"), [(400, "tabular.transformer"),
+                                                (12_000, "tabular.copula")])
+def test_auto_picks_the_generator_by_training_rows_on_the_cpu(
+        tmp_path: Path, rows: int, expected: str) -> None:
+    from synthaug.planning import AUTO_TRANSFORMER_CPU_ROWS
+    from synthaug.recipes import check
+
+    make_table(n=rows).to_csv(tmp_path / "t.csv", index=False)
+    doc = {"name": "auto", "data": {"source": str(tmp_path / "t.csv"), "target": "label"},
+           "generator": {"name": "auto"}, "report": {"suite": ""}}
+    plan = check(doc, device="cpu")
+    assert (plan["splits"]["train"] <= AUTO_TRANSFORMER_CPU_ROWS) == (
+        expected == "tabular.transformer")
+    assert plan["generator"] == expected
+
+
+def test_the_breast_cancer_table_loads_offline() -> None:
+    from synthaug.data.sources import read_source
+
+    modality, frame = read_source("breast-cancer")
+    assert modality.name == "tabular" and frame.shape == (569, 31)
+    assert frame["diagnosis"].value_counts().to_dict() == {"benign": 357, "malignant": 212}
