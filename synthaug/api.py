@@ -145,9 +145,11 @@ def augment(
         The label column of a table; needed for ``balance`` on a table without ``y``.
     generator : str, generator or None, default="auto"
         A registry name (see :func:`synthaug.list_generators`), an unfitted generator, or
-        ``"auto"`` (the generator of the data's modality tagged ``"default"``; for tables the
-        Gaussian copula: fast and exact under conditions).  ``None`` fits nothing: only
-        with ``classic=``, for the classic-augmentation baseline.
+        ``"auto"`` (for tables by device: ``tabular.transformer`` on a GPU, the Gaussian
+        copula on a CPU, where it fits in a second what the transformer needs minutes for;
+        for other data the modality's generator tagged ``"default"``; see
+        :func:`synthaug.planning.default_generator`).  ``None`` fits nothing: only with
+        ``classic=``, for the classic-augmentation baseline.
     n, ratio : int or float, optional
         How many synthetic records: ``n``, or ``ratio`` times the real count.  With neither
         (and no ``balance``) the data is doubled (``ratio=1.0``).

@@ -239,20 +239,17 @@ def test_uniform_weights_train_the_same_model_as_no_weights() -> None:
 
 
 # -- generator = "auto" ------------------------------------------------------------------------
-@pytest.mark.parametrize(("rows", "expected"), [(400, "tabular.transformer"),
-                                                (12_000, "tabular.copula")])
-def test_auto_picks_the_generator_by_training_rows_on_the_cpu(
-        tmp_path: Path, rows: int, expected: str) -> None:
-    from synthaug.planning import AUTO_TRANSFORMER_CPU_ROWS
+@pytest.mark.parametrize("rows", [400, 12_000])
+def test_auto_picks_the_copula_on_the_cpu_and_the_transformer_on_a_gpu(
+        tmp_path: Path, rows: int) -> None:
+    from synthaug.planning import default_generator
     from synthaug.recipes import check
 
     make_table(n=rows).to_csv(tmp_path / "t.csv", index=False)
     doc = {"name": "auto", "data": {"source": str(tmp_path / "t.csv"), "target": "label"},
            "generator": {"name": "auto"}, "report": {"suite": ""}}
-    plan = check(doc, device="cpu")
-    assert (plan["splits"]["train"] <= AUTO_TRANSFORMER_CPU_ROWS) == (
-        expected == "tabular.transformer")
-    assert plan["generator"] == expected
+    assert check(doc, device="cpu")["generator"] == "tabular.copula"
+    assert default_generator("tabular", rows, "cuda:0") == "tabular.transformer"
 
 
 def test_the_breast_cancer_table_loads_offline() -> None:
