@@ -512,9 +512,14 @@ def _fmt_interval(iv: Interval | None, *, signed: bool = False) -> str:
     if iv is None or math.isnan(iv.mean):
         return "n/a"
     sign = "+" if signed else ""
+
+    def num(x: float) -> str:
+        # rounded first, and + 0.0, so a difference of -1e-17 prints as 0.0000, not -0.0000
+        return f"{round(x, 4) + 0.0:{sign}.4f}"
+
     if math.isnan(iv.low):
-        return f"{iv.mean:{sign}.4f}"
-    return f"{iv.mean:{sign}.4f} [{iv.low:{sign}.4f}, {iv.high:{sign}.4f}]"
+        return num(iv.mean)
+    return f"{num(iv.mean)} [{num(iv.low)}, {num(iv.high)}]"
 
 
 def _setup_lines(info: Mapping[str, Any], seeds: Sequence[int]) -> list[str]:
