@@ -22,7 +22,7 @@ from synthaug.exceptions import InvalidDataError
 if TYPE_CHECKING:
     from synthaug.data.schema import ColumnSchema
 
-__all__ = ["datetime_ints", "decode_column", "encode_column"]
+__all__ = ["datetime_ints", "decode_column", "encode_column", "snap_to_values"]
 
 
 def _as_bool(value: Any) -> Any:
@@ -152,7 +152,9 @@ def decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generato
         if getattr(dtype, "tz", None) is not None:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)  # type: ignore[union-attr]
         return stamps.astype(dtype)
-    if kind is ColumnKind.INTEGER:
+    if col.discrete_values:
+        values = snap_to_values(values, np.asarray(col.discrete_values, dtype=np.float64))
+    elif kind is ColumnKind.INTEGER:
         values = np.rint(values)
     dtype = pd.api.types.pandas_dtype(col.dtype)
     has_nan = bool(np.isnan(values).any())
@@ -164,6 +166,27 @@ def decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generato
         numbers_ = pd.Series(values).astype("Int64" if kind is ColumnKind.INTEGER else "float64")
         return numbers_.astype(object).where(numbers_.notna(), None)
     return pd.Series(values).astype(dtype)
+
+
+def snap_to_values(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Each of ``values`` replaced by the nearest of ``levels`` (sorted; NaN stays NaN).
+
+    The one place where every generator's samples of a few-valued number column
+    (``ColumnSchema.discrete_values``) become values that occur in it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> snap_to_values(np.array([2003.2, 2005.1, np.nan, 2011.0]),
+    ...                np.array([2004.0, 2006.0, 2008.0])).tolist()
+    [2004.0, 2006.0, nan, 2008.0]
+    """
+    right = np.clip(np.searchsorted(levels, values), 1, len(levels) - 1) if len(levels) > 1 \
+        else np.zeros(len(values), dtype=np.int64)
+    left = np.maximum(right - 1, 0)
+    nearer_left = np.abs(values - levels[left]) <= np.abs(levels[right] - values)
+    out = np.where(nearer_left, levels[left], levels[right])
+    return np.where(np.isnan(values), np.nan, out)
 
 
 def _fresh_identifiers(n: int, col: ColumnSchema, rng: np.random.Generator) -> pd.Series:

@@ -34,6 +34,7 @@ from synthaug.data.saved_schema import (
 from synthaug.exceptions import InvalidDataError, ModelFormatError
 
 __all__ = [
+    "DISCRETE_MAX_VALUES",
     "SHARED_BOUND_ROWS",
     "ColumnKind",
     "ColumnSchema",
@@ -41,6 +42,7 @@ __all__ = [
     "as_frame",
     "check_saved_column",
     "datetime_resolution",
+    "discrete_values",
     "shared_bounds",
 ]
 
@@ -67,6 +69,14 @@ class ColumnSchema:
     resolution_ns: int | None = None
     #: datetimes: the exact range in ns (``minimum``/``maximum`` are float64, ~100 ns coarse)
     range_ns: tuple[int, int] | None = None
+    #: numbers with few distinct values (see :data:`DISCRETE_MAX_VALUES`): the sorted values
+    #: that occur, which is all a sample of the column may hold (decoding snaps to the nearest)
+    discrete_values: list[float] | None = None
+
+    @property
+    def ordinal(self) -> bool:
+        """Whether the column is numbers with few distinct values, sampled only from those."""
+        return self.discrete_values is not None
 
     @property
     def nullable(self) -> bool:
@@ -75,6 +85,8 @@ class ColumnSchema:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["kind"] = self.kind.value
+        if out["discrete_values"] is None:  # a column without it saves as before this field
+            del out["discrete_values"]
         if self.categories and _time_levels(self.categories_dtype):
             out["categories"] = _time_levels_to_json(self.categories, str(self.categories_dtype))
         return out
@@ -96,6 +108,8 @@ class ColumnSchema:
         out = {**data, "kind": ColumnKind(data["kind"])}
         if out.get("range_ns") is not None:  # a JSON list
             out["range_ns"] = tuple(int(v) for v in out["range_ns"])
+        if out.get("discrete_values") is not None:
+            out["discrete_values"] = [float(v) for v in out["discrete_values"]]
         if out.get("categories") and _time_levels(out.get("categories_dtype")):
             try:
                 out["categories"] = _time_levels_from_json(out["categories"],
@@ -373,6 +387,45 @@ def _non_null(series: pd.Series) -> pd.Series:
     return series[series.notna()]
 
 
+#: a number column with at most this many distinct values, each held by at least
+#: :data:`DISCRETE_MIN_ROWS` rows on average, is ordinal: ``ColumnSchema.discrete_values``
+#: lists its values and every generator's samples hold only those (a survey year, a score
+#: from 1 to 5, a 0/1 flag), where a continuous model would also invent values between them
+DISCRETE_MAX_VALUES = 20
+#: ... rows per distinct value on average, at least (fewer: too few rows to tell a few-valued
+#: column from a continuous one that happens to repeat)
+DISCRETE_MIN_ROWS = 5
+
+
+def discrete_values(finite: np.ndarray, lo: float, hi: float) -> list[float] | None:
+    """The sorted distinct values of a number column within ``[lo, hi]``, when it has few.
+
+    Few means at most :data:`DISCRETE_MAX_VALUES` distinct values and at least
+    :data:`DISCRETE_MIN_ROWS` rows per value on average.  Values beyond the kept bounds (held
+    by fewer rows than the bounds need) are left out, as the bounds leave them out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> years = np.repeat([2004.0, 2006.0, 2008.0], 10)
+    >>> discrete_values(years, 2004.0, 2008.0)
+    [2004.0, 2006.0, 2008.0]
+    >>> discrete_values(np.arange(100.0), 0.0, 99.0) is None
+    True
+    """
+    n = len(finite)
+    if n == 0:
+        return None
+    # a cheap look first: more distinct values than the rule allows among the first rows
+    head = np.unique(finite[: 4 * DISCRETE_MAX_VALUES])
+    if len(head) > DISCRETE_MAX_VALUES:
+        return None
+    uniq = np.unique(finite)
+    if len(uniq) > DISCRETE_MAX_VALUES or n < DISCRETE_MIN_ROWS * len(uniq):
+        return None
+    return [float(v) for v in uniq if lo <= v <= hi]
+
+
 #: generators keep numeric bounds that at least this many training rows reach (k = 10: the
 #: value of the 10th smallest and 10th largest row), never one person's extreme
 SHARED_BOUND_ROWS = 10
@@ -537,7 +590,8 @@ def _numeric_column(
     kind = ColumnKind.INTEGER if integral else ColumnKind.NUMERICAL
     if bound_rows > 1:
         lo, hi = shared_bounds(finite, bound_rows)
-    return ColumnSchema(kind=kind, minimum=lo, maximum=hi, **base)
+    return ColumnSchema(kind=kind, minimum=lo, maximum=hi,
+                        discrete_values=discrete_values(finite, lo, hi), **base)
 
 
 def _shared_int_bounds(ints: np.ndarray, bound_rows: int) -> tuple[int, int]:
