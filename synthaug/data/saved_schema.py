@@ -9,6 +9,7 @@ classes because they are only needed at load, and are long.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,7 @@ def check_saved_column(data: Any) -> None:
                           f"{kind.value} column")
         if not isinstance(levels, list) or not levels or not all(_is_number(v) for v in levels):
             raise damaged(data, "discrete_values", "must be a non-empty list of finite numbers")
-        if any(float(a) >= float(b) for a, b in zip(levels, levels[1:], strict=False)):
+        if any(float(a) >= float(b) for a, b in itertools.pairwise(levels)):
             raise damaged(data, "discrete_values", "must be sorted, each value once")
         if low is not None and high is not None and not (
                 float(low) <= float(levels[0]) and float(levels[-1]) <= float(high)):

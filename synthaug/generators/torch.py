@@ -93,7 +93,7 @@ class TorchGeneratorMixin(BaseGenerator):
     #: passes ``epochs`` to :meth:`_loop` itself)
     _auto_epochs: ClassVar[bool] = False
 
-    epochs: int | None
+    epochs: int  # or None where _auto_epochs
     batch_size: int
     learning_rate: float
     early_stopping_patience: int | None

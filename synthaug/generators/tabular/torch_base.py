@@ -26,10 +26,10 @@ from scipy import special
 
 from synthaug.data.encoding import TableEncoder
 from synthaug.data.schema import TableSchema
+from synthaug.exceptions import ModelFormatError
 from synthaug.generators.nn import iter_slices
 from synthaug.generators.tabular.base import TabularGenerator
 from synthaug.generators.torch import EpochCallback, TorchGeneratorMixin
-from synthaug.exceptions import ModelFormatError
 from synthaug.utils.random import spawn_seed, torch_generator
 
 __all__ = [
@@ -101,6 +101,8 @@ class TorchTabularGenerator(TorchGeneratorMixin, TabularGenerator):
     """
 
     _auto_epochs = True
+    # None: the data-scaled budget (the mixin's other families always take a whole number)
+    epochs: int | None  # type: ignore[assignment]
     #: ``epochs=None``: this many passes over the rows (the family's reference default) ...
     _DEFAULT_EPOCHS: ClassVar[int] = 300
     #: ... but at least this many optimiser steps in all ...
@@ -155,7 +157,7 @@ class TorchTabularGenerator(TorchGeneratorMixin, TabularGenerator):
             module.eval()
         for _ in range(self._CALIBRATION_ROUNDS):
             probe: dict[int, list[torch.Tensor]] = {}
-            self._probe = probe
+            self._probe: dict[int, list[torch.Tensor]] | None = probe
             try:
                 with torch.inference_mode():
                     for start, stop in iter_slices(self._CALIBRATION_ROWS,
