@@ -175,6 +175,8 @@ def main() -> None:
                         help="also fit synthaug's deep generators at --sdv-epochs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip", default="",
+                        help="table:model pairs not to run, comma-separated (time budget)")
     parser.add_argument("--section", default=None)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -184,9 +186,10 @@ def main() -> None:
     for table in args.tables.split(","):
         real = TABLES[table]()
         results[table] = {}
-        runs = [(m, None) for m in args.models.split(",")]
+        skip = {tuple(pair.split(":", 1)) for pair in args.skip.split(",") if pair}
+        runs = [(m, None) for m in args.models.split(",") if (table, m) not in skip]
         if args.same_epochs:
-            runs += [(m, args.sdv_epochs) for m in args.models.split(",") if m in DEEP_SYNTHAUG]
+            runs += [(m, args.sdv_epochs) for m, _ in list(runs) if m in DEEP_SYNTHAUG]
         for name, epochs in runs:
             label = name if epochs is None else f"{name} @{epochs}"
             row = run_one(name, real, args.seed, epochs if epochs is not None else
@@ -215,7 +218,8 @@ def render(results: dict[str, dict[str, dict[str, Any]]], before: dict[str, Any]
         f"Command: `{command_line()}`. Device: CPU, {before['cpu_cores']} cores, "
         f"{args.threads} torch threads, no GPU; {before['date']}; torch {before['torch']}, "
         f"pandas {before['pandas']}. Load average {before['loadavg']:.2f} before, "
-        f"{after['loadavg']:.2f} after. One seed ({args.seed}); SDV's CTGAN and TVAE at "
+        f"{after['loadavg']:.2f} after. Not run (time budget): {args.skip or 'none'}. "
+        f"One seed ({args.seed}); SDV's CTGAN and TVAE at "
         f"{args.sdv_epochs} epochs, synthaug's deep generators at their default (data-scaled) "
         "budget. Quality: SDMetrics QualityReport on the training rows and as many synthetic "
         "rows. *unseen*: the largest share, over the few-valued number columns, of synthetic "
