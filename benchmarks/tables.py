@@ -8,9 +8,10 @@ column 39 % missing, categoricals with missing values, a class) and ``wide`` (20
 correlated and skewed numbers, categoricals, a class).
 
 For each table and model: fit wall time, SDMetrics quality (overall, Column Shapes, Column
-Pair Trends; real = the training rows, as many synthetic rows), for the few-valued number
-columns the share of synthetic values the real column never has, and per column with missing
-values the gap between the synthetic and the real missing share (largest gap reported).
+Pair Trends; real = the training rows, as many synthetic rows), and on 20,000 sampled rows:
+for the few-valued number columns the share of synthetic values the real column never has,
+and per column with missing values the gap between the synthetic and the real missing share
+(largest gap reported).
 synthaug's deep generators run at their default budget (``epochs=None``: data-scaled,
 see ``synthaug.generators.tabular.torch_base.budget_epochs``); SDV's CTGAN and TVAE at
 ``--sdv-epochs``, and, with ``--same-epochs``, synthaug's too at that many epochs.
@@ -41,6 +42,8 @@ SYNTHAUG = ["tabular.copula", "tabular.gan", "tabular.vae", "tabular.transformer
 SDV = ["sdv.gaussian_copula", "sdv.ctgan", "sdv.tvae"]
 DEEP_SYNTHAUG = {"tabular.gan", "tabular.vae", "tabular.transformer"}
 DEEP_SDV = {"sdv.ctgan", "sdv.tvae"}
+#: rows sampled to measure unseen-value and missing shares
+SHARE_ROWS = 20_000
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -153,14 +156,17 @@ def run_one(name: str, real: pd.DataFrame, seed: int, epochs: int | None) -> dic
     start = time.perf_counter()
     model.fit(real)
     fit_s = time.perf_counter() - start
-    synthetic = model.sample(len(real), random_state=seed + 1)
+    # shares are read on many rows (the error of a 39 % share on 800 would be 1.7 points, on
+    # 20,000 it is 0.34); quality on as many rows as the real table (the first of them)
+    many = model.sample(max(len(real), SHARE_ROWS), random_state=seed + 1)
+    synthetic = many.iloc[: len(real)].reset_index(drop=True)
     history = getattr(model, "history_", None)
     row: dict[str, Any] = {"fit_s": fit_s, "epochs": getattr(history, "epochs_run", epochs)}
     row |= sdmetrics_quality(real, synthetic)
-    unseen = unseen_share(real, synthetic, few_valued(real))
+    unseen = unseen_share(real, many, few_valued(real))
     row["unseen"] = max(unseen.values()) if unseen else None
     row["unseen_cols"] = unseen
-    gaps = missing_gaps(real, synthetic)
+    gaps = missing_gaps(real, many)
     row["missing_gap"] = max(gaps.values(), key=abs) if gaps else None
     row["missing_cols"] = gaps
     return row
@@ -222,9 +228,10 @@ def render(results: dict[str, dict[str, dict[str, Any]]], before: dict[str, Any]
         f"One seed ({args.seed}); SDV's CTGAN and TVAE at "
         f"{args.sdv_epochs} epochs, synthaug's deep generators at their default (data-scaled) "
         "budget. Quality: SDMetrics QualityReport on the training rows and as many synthetic "
-        "rows. *unseen*: the largest share, over the few-valued number columns, of synthetic "
-        "values the real column never has. *missing gap*: the largest gap (synthetic minus "
-        "real, points) over the columns with missing values.",
+        "rows; *unseen* and *missing gap* on 20,000 sampled rows (a 39 % share's sampling error "
+        "there: 0.34 points). *unseen*: the largest share, over the few-valued number columns "
+        "(the schema's rule), of synthetic values the real column never has. *missing gap*: "
+        "the largest gap (synthetic minus real, points) over the columns with missing values.",
         "",
     ]
     for table, rows in results.items():

@@ -4,7 +4,15 @@
 :class:`~synthaug.generators.torch.TorchGeneratorMixin` (which owns the common parameters,
 local seeding, the device copy, the modules, the training loop and their persistence): it
 hands the schema matrix to the subclass's ``_prepare``, samples schema matrices in bounded
-chunks through ``_generate`` and checks conditions.
+chunks through ``_generate`` and checks conditions.  Two things every family gets from it:
+
+* **the default budget** (``epochs=None``): the family's reference number of epochs, but at
+  least ``_MIN_STEPS`` and at most ``_MAX_STEPS`` optimiser steps (:func:`budget_epochs`), so
+  an 800-row table is not trained for a few hundred steps nor a large one for tens of
+  thousands;
+* **missing shares as in the data**: after training, each nullable column's missing logit is
+  shifted so that the model's mean probability of missing equals the training share
+  (:meth:`TorchTabularGenerator._calibrate_missing`; saved as ``missing_shift_``).
 
 :func:`fit_span_encoding` is the GAN's and VAE's use of
 :class:`~synthaug.data.encoding.TableEncoder`: one-hot softmax blocks for levels, mixture
