@@ -4,7 +4,11 @@
 missing-value rate, categories and range.  ``to_matrix`` turns the frame into a float64 matrix
 (categories become integer codes, datetimes nanoseconds, missing values NaN), and
 ``from_matrix`` turns any such matrix back into a frame with the original dtypes, category sets,
-integer-ness and ranges.  The schema is small JSON: category levels and min/max, never rows.
+integer-ness and ranges.  A number column with few distinct values (a survey year, a 1-5
+score; :data:`DISCRETE_MAX_VALUES`) is ordinal: the schema lists its values
+(``ColumnSchema.discrete_values``) and decoding snaps to the nearest, so no generator's
+samples hold a value the column never has.  The schema is small JSON: category levels, the
+values of ordinal columns and min/max, never rows.
 
 Column detection and the schema classes are here; the column kinds
 (:mod:`synthaug.data.column_kind`), the per-column encode/decode
@@ -23,7 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthaug.data.column_codec import datetime_ints, decode_column, encode_column
+from synthaug.data.column_codec import (
+    DISCRETE_MAX_VALUES,
+    DISCRETE_MIN_ROWS,
+    datetime_ints,
+    decode_column,
+    discrete_values,
+    encode_column,
+)
 from synthaug.data.column_kind import ColumnKind, datetime_resolution
 from synthaug.data.saved_schema import (
     check_decodes,
@@ -35,6 +46,7 @@ from synthaug.exceptions import InvalidDataError, ModelFormatError
 
 __all__ = [
     "DISCRETE_MAX_VALUES",
+    "DISCRETE_MIN_ROWS",
     "SHARED_BOUND_ROWS",
     "ColumnKind",
     "ColumnSchema",
@@ -385,45 +397,6 @@ def as_frame(data: Any, *, what: str = "X") -> tuple[pd.DataFrame, str, str | No
 
 def _non_null(series: pd.Series) -> pd.Series:
     return series[series.notna()]
-
-
-#: a number column with at most this many distinct values, each held by at least
-#: :data:`DISCRETE_MIN_ROWS` rows on average, is ordinal: ``ColumnSchema.discrete_values``
-#: lists its values and every generator's samples hold only those (a survey year, a score
-#: from 1 to 5, a 0/1 flag), where a continuous model would also invent values between them
-DISCRETE_MAX_VALUES = 20
-#: ... rows per distinct value on average, at least (fewer: too few rows to tell a few-valued
-#: column from a continuous one that happens to repeat)
-DISCRETE_MIN_ROWS = 5
-
-
-def discrete_values(finite: np.ndarray, lo: float, hi: float) -> list[float] | None:
-    """The sorted distinct values of a number column within ``[lo, hi]``, when it has few.
-
-    Few means at most :data:`DISCRETE_MAX_VALUES` distinct values and at least
-    :data:`DISCRETE_MIN_ROWS` rows per value on average.  Values beyond the kept bounds (held
-    by fewer rows than the bounds need) are left out, as the bounds leave them out.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> years = np.repeat([2004.0, 2006.0, 2008.0], 10)
-    >>> discrete_values(years, 2004.0, 2008.0)
-    [2004.0, 2006.0, 2008.0]
-    >>> discrete_values(np.arange(100.0), 0.0, 99.0) is None
-    True
-    """
-    n = len(finite)
-    if n == 0:
-        return None
-    # a cheap look first: more distinct values than the rule allows among the first rows
-    head = np.unique(finite[: 4 * DISCRETE_MAX_VALUES])
-    if len(head) > DISCRETE_MAX_VALUES:
-        return None
-    uniq = np.unique(finite)
-    if len(uniq) > DISCRETE_MAX_VALUES or n < DISCRETE_MIN_ROWS * len(uniq):
-        return None
-    return [float(v) for v in uniq if lo <= v <= hi]
 
 
 #: generators keep numeric bounds that at least this many training rows reach (k = 10: the
