@@ -5,7 +5,9 @@
 saved schema (:mod:`synthaug.data.saved_schema`) decode a few values with them too, which is
 why they live apart from the schema classes: both sides import them without a cycle.
 Categories become integer codes, datetimes nanoseconds since the epoch, missing values NaN;
-decoding clips, rounds and restores the original dtype.
+decoding clips, rounds and restores the original dtype.  The rule that makes a number column
+ordinal (:func:`discrete_values`) and the snap to its values (:func:`snap_to_values`) are here
+together, the two halves of one promise: samples hold only values the column has.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from synthaug.exceptions import InvalidDataError
 if TYPE_CHECKING:
     from synthaug.data.schema import ColumnSchema
 
-__all__ = ["datetime_ints", "decode_column", "encode_column"]
+__all__ = [
+    "DISCRETE_MAX_VALUES",
+    "DISCRETE_MIN_ROWS",
+    "datetime_ints",
+    "decode_column",
+    "discrete_values",
+    "encode_column",
+    "snap_to_values",
+]
 
 
 def _as_bool(value: Any) -> Any:
@@ -152,7 +162,9 @@ def decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generato
         if getattr(dtype, "tz", None) is not None:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)  # type: ignore[union-attr]
         return stamps.astype(dtype)
-    if kind is ColumnKind.INTEGER:
+    if col.discrete_values:
+        values = snap_to_values(values, np.asarray(col.discrete_values, dtype=np.float64))
+    elif kind is ColumnKind.INTEGER:
         values = np.rint(values)
     dtype = pd.api.types.pandas_dtype(col.dtype)
     has_nan = bool(np.isnan(values).any())
@@ -164,6 +176,66 @@ def decode_column(values: np.ndarray, col: ColumnSchema, rng: np.random.Generato
         numbers_ = pd.Series(values).astype("Int64" if kind is ColumnKind.INTEGER else "float64")
         return numbers_.astype(object).where(numbers_.notna(), None)
     return pd.Series(values).astype(dtype)
+
+
+#: a number column with at most this many distinct values, each held by at least
+#: :data:`DISCRETE_MIN_ROWS` rows on average, is ordinal: ``ColumnSchema.discrete_values``
+#: lists its values and every generator's samples hold only those (a survey year, a score
+#: from 1 to 5, a 0/1 flag), where a continuous model would also invent values between them
+DISCRETE_MAX_VALUES = 20
+#: ... rows per distinct value on average, at least (fewer: too few rows to tell a few-valued
+#: column from a continuous one that happens to repeat)
+DISCRETE_MIN_ROWS = 5
+
+
+def discrete_values(finite: np.ndarray, lo: float, hi: float) -> list[float] | None:
+    """The sorted distinct values of a number column within ``[lo, hi]``, when it has few.
+
+    Few means at most :data:`DISCRETE_MAX_VALUES` distinct values and at least
+    :data:`DISCRETE_MIN_ROWS` rows per value on average.  Values beyond the kept bounds (held
+    by fewer rows than the bounds need) are left out, as the bounds leave them out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> years = np.repeat([2004.0, 2006.0, 2008.0], 10)
+    >>> discrete_values(years, 2004.0, 2008.0)
+    [2004.0, 2006.0, 2008.0]
+    >>> discrete_values(np.arange(100.0), 0.0, 99.0) is None
+    True
+    """
+    n = len(finite)
+    if n == 0:
+        return None
+    # a cheap look first: more distinct values than the rule allows among the first rows
+    head = np.unique(finite[: 4 * DISCRETE_MAX_VALUES])
+    if len(head) > DISCRETE_MAX_VALUES:
+        return None
+    uniq = np.unique(finite)
+    if len(uniq) > DISCRETE_MAX_VALUES or n < DISCRETE_MIN_ROWS * len(uniq):
+        return None
+    return [float(v) for v in uniq if lo <= v <= hi]
+
+
+def snap_to_values(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Each of ``values`` replaced by the nearest of ``levels`` (sorted; NaN stays NaN).
+
+    The one place where every generator's samples of a few-valued number column
+    (``ColumnSchema.discrete_values``) become values that occur in it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> snap_to_values(np.array([2003.2, 2005.1, np.nan, 2011.0]),
+    ...                np.array([2004.0, 2006.0, 2008.0])).tolist()
+    [2004.0, 2006.0, nan, 2008.0]
+    """
+    right = np.clip(np.searchsorted(levels, values), 1, len(levels) - 1) if len(levels) > 1 \
+        else np.zeros(len(values), dtype=np.int64)
+    left = np.maximum(right - 1, 0)
+    nearer_left = np.abs(values - levels[left]) <= np.abs(levels[right] - values)
+    out = np.where(nearer_left, levels[left], levels[right])
+    return np.where(np.isnan(values), np.nan, out)
 
 
 def _fresh_identifiers(n: int, col: ColumnSchema, rng: np.random.Generator) -> pd.Series:

@@ -9,6 +9,7 @@ classes because they are only needed at load, and are long.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,8 @@ __all__ = ["check_decodes", "check_saved_column", "damaged", "is_int"]
 #: the fields of a saved column, and whether each is required
 _SAVED_FIELDS = {"name": True, "kind": True, "dtype": True, "missing_rate": False,
                  "categories": False, "ordered": False, "minimum": False, "maximum": False,
-                 "categories_dtype": False, "resolution_ns": False, "range_ns": False}
+                 "categories_dtype": False, "resolution_ns": False, "range_ns": False,
+                 "discrete_values": False}
 
 
 def is_int(value: Any) -> bool:
@@ -153,6 +155,18 @@ def check_saved_column(data: Any) -> None:
         raise damaged(data, "minimum/maximum", f"are needed for a {kind.value} column")
     if low is not None and high is not None and float(low) > float(high):
         raise damaged(data, "minimum", f"{low!r} is above the maximum {high!r}")
+    levels = data.get("discrete_values")
+    if levels is not None:
+        if kind not in (ColumnKind.NUMERICAL, ColumnKind.INTEGER):
+            raise damaged(data, "discrete_values", f"belong to number columns, not to a "
+                          f"{kind.value} column")
+        if not isinstance(levels, list) or not levels or not all(_is_number(v) for v in levels):
+            raise damaged(data, "discrete_values", "must be a non-empty list of finite numbers")
+        if any(float(a) >= float(b) for a, b in itertools.pairwise(levels)):
+            raise damaged(data, "discrete_values", "must be sorted, each value once")
+        if low is not None and high is not None and not (
+                float(low) <= float(levels[0]) and float(levels[-1]) <= float(high)):
+            raise damaged(data, "discrete_values", f"must lie within [{low!r}, {high!r}]")
     resolution = data.get("resolution_ns")
     if resolution is not None and resolution not in DATETIME_UNITS_NS:
         raise damaged(data, "resolution_ns", f"must be one of {list(DATETIME_UNITS_NS)}, got "

@@ -4,7 +4,11 @@
 missing-value rate, categories and range.  ``to_matrix`` turns the frame into a float64 matrix
 (categories become integer codes, datetimes nanoseconds, missing values NaN), and
 ``from_matrix`` turns any such matrix back into a frame with the original dtypes, category sets,
-integer-ness and ranges.  The schema is small JSON: category levels and min/max, never rows.
+integer-ness and ranges.  A number column with few distinct values (a survey year, a 1-5
+score; :data:`DISCRETE_MAX_VALUES`) is ordinal: the schema lists its values
+(``ColumnSchema.discrete_values``) and decoding snaps to the nearest, so no generator's
+samples hold a value the column never has.  The schema is small JSON: category levels, the
+values of ordinal columns and min/max, never rows.
 
 Column detection and the schema classes are here; the column kinds
 (:mod:`synthaug.data.column_kind`), the per-column encode/decode
@@ -23,7 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthaug.data.column_codec import datetime_ints, decode_column, encode_column
+from synthaug.data.column_codec import (
+    DISCRETE_MAX_VALUES,
+    DISCRETE_MIN_ROWS,
+    datetime_ints,
+    decode_column,
+    discrete_values,
+    encode_column,
+)
 from synthaug.data.column_kind import ColumnKind, datetime_resolution
 from synthaug.data.saved_schema import (
     check_decodes,
@@ -34,6 +45,8 @@ from synthaug.data.saved_schema import (
 from synthaug.exceptions import InvalidDataError, ModelFormatError
 
 __all__ = [
+    "DISCRETE_MAX_VALUES",
+    "DISCRETE_MIN_ROWS",
     "SHARED_BOUND_ROWS",
     "ColumnKind",
     "ColumnSchema",
@@ -41,6 +54,7 @@ __all__ = [
     "as_frame",
     "check_saved_column",
     "datetime_resolution",
+    "discrete_values",
     "shared_bounds",
 ]
 
@@ -67,6 +81,14 @@ class ColumnSchema:
     resolution_ns: int | None = None
     #: datetimes: the exact range in ns (``minimum``/``maximum`` are float64, ~100 ns coarse)
     range_ns: tuple[int, int] | None = None
+    #: numbers with few distinct values (see :data:`DISCRETE_MAX_VALUES`): the sorted values
+    #: that occur, which is all a sample of the column may hold (decoding snaps to the nearest)
+    discrete_values: list[float] | None = None
+
+    @property
+    def ordinal(self) -> bool:
+        """Whether the column is numbers with few distinct values, sampled only from those."""
+        return self.discrete_values is not None
 
     @property
     def nullable(self) -> bool:
@@ -75,6 +97,8 @@ class ColumnSchema:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["kind"] = self.kind.value
+        if out["discrete_values"] is None:  # a column without it saves as before this field
+            del out["discrete_values"]
         if self.categories and _time_levels(self.categories_dtype):
             out["categories"] = _time_levels_to_json(self.categories, str(self.categories_dtype))
         return out
@@ -96,6 +120,8 @@ class ColumnSchema:
         out = {**data, "kind": ColumnKind(data["kind"])}
         if out.get("range_ns") is not None:  # a JSON list
             out["range_ns"] = tuple(int(v) for v in out["range_ns"])
+        if out.get("discrete_values") is not None:
+            out["discrete_values"] = [float(v) for v in out["discrete_values"]]
         if out.get("categories") and _time_levels(out.get("categories_dtype")):
             try:
                 out["categories"] = _time_levels_from_json(out["categories"],
@@ -537,7 +563,8 @@ def _numeric_column(
     kind = ColumnKind.INTEGER if integral else ColumnKind.NUMERICAL
     if bound_rows > 1:
         lo, hi = shared_bounds(finite, bound_rows)
-    return ColumnSchema(kind=kind, minimum=lo, maximum=hi, **base)
+    return ColumnSchema(kind=kind, minimum=lo, maximum=hi,
+                        discrete_values=discrete_values(finite, lo, hi), **base)
 
 
 def _shared_int_bounds(ints: np.ndarray, bound_rows: int) -> tuple[int, int]:

@@ -89,8 +89,11 @@ class TorchGeneratorMixin(BaseGenerator):
     #: whether early stopping restores the weights of the best epoch
     _restore_best: ClassVar[bool] = True
     _unsaved_params: ClassVar[tuple[str, ...]] = ("epoch_callback",)
+    #: whether ``epochs=None`` is allowed (the family then picks a budget from the data and
+    #: passes ``epochs`` to :meth:`_loop` itself)
+    _auto_epochs: ClassVar[bool] = False
 
-    epochs: int
+    epochs: int  # or None where _auto_epochs
     batch_size: int
     learning_rate: float
     early_stopping_patience: int | None
@@ -106,7 +109,7 @@ class TorchGeneratorMixin(BaseGenerator):
     # -- parameters ----------------------------------------------------------------------------
     def _check_params(self) -> None:
         super()._check_params()
-        check_int(self.epochs, "epochs", 1)
+        check_int(self.epochs, "epochs", 1, allow_none=self._auto_epochs)
         check_int(self.batch_size, "batch_size", 1)
         check_number(self.learning_rate, "learning_rate", minimum=0, open_low=True)
         check_int(self.early_stopping_patience, "early_stopping_patience", 1, allow_none=True)

@@ -206,8 +206,9 @@ class TableEncoder(BaseEstimator):
 
         Any real-valued array of the right width works (raw generator output, say): one-hot
         blocks decode by argmax, slot numbers by rounding, missing indicators as missing when
-        above 0.5, and the schema then restores dtypes, clips to the fitted ranges and rounds
-        integer columns.
+        above 0.5, and the schema then restores dtypes, clips to the fitted ranges, rounds
+        integer columns and snaps few-valued number columns to their values
+        (``ColumnSchema.discrete_values``).
 
         Parameters
         ----------

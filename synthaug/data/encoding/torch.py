@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 from synthaug.data.encoding.columns import OTHER, QUANTILE_EPS, EpsPolicy
@@ -69,6 +70,12 @@ class DeviceDecoder:
         self.tensors = {k: torch.as_tensor(v, dtype=torch.float64, device=device)
                         for k, v in encoder.arrays_.items()}
         self._sample_other = encoder.other == "sample"
+        # the missing slot of each nullable discrete column in one-hot layout
+        self._missing_slot = {
+            j: int(np.flatnonzero(np.isnan(encoder.arrays_[f"pos_to_code.{j}"]))[0])
+            for j, span in self.layout.discrete()
+            if span.kind == "discrete" and np.isnan(encoder.arrays_[f"pos_to_code.{j}"]).any()
+        }
 
     def decode(
         self,
@@ -77,6 +84,8 @@ class DeviceDecoder:
         *,
         given: Mapping[int, torch.Tensor] | None = None,
         argmax: bool = False,
+        missing_shift: Mapping[int, float] | None = None,
+        probe: dict[int, list[torch.Tensor]] | None = None,
     ) -> torch.Tensor:
         """Turn ``(n, width)`` features into an ``(n, n_columns)`` float64 schema matrix.
 
@@ -94,6 +103,14 @@ class DeviceDecoder:
             draw for those columns.
         argmax : bool
             Decode softmax spans by argmax instead of sampling.
+        missing_shift : mapping of int to float, optional
+            Added to the logit of the missing slot of these columns (a discrete column's
+            missing level, a continuous column's ``[observed, missing]`` pair) before the
+            draw: how a generator calibrates its missing-value shares to the data's
+            (:meth:`~synthaug.generators.tabular.torch_base.TorchTabularGenerator._calibrate_missing`).
+        probe : dict, optional
+            When given, each nullable column's per-row probability of missing (after the
+            shift) is appended to ``probe[column]``: what the calibration measures.
 
         Returns
         -------
@@ -111,10 +128,18 @@ class DeviceDecoder:
         out = torch.full((n, self.n_columns), math.nan, dtype=torch.float64,
                          device=features.device)
         given = given or {}
+        shifts = missing_shift or {}
         enc = self.encoder
 
-        def pick(span: Span) -> torch.Tensor:
+        def pick(span: Span, j: int | None = None, slot: int | None = None) -> torch.Tensor:
+            """Draw (or argmax) a softmax span; ``slot`` is column ``j``'s missing slot."""
             block = features[:, span.start : span.end]
+            if slot is not None and j is not None:
+                if shifts.get(j):
+                    block = block.clone()
+                    block[:, slot] += shifts[j]
+                if probe is not None:
+                    probe.setdefault(j, []).append(torch.softmax(block.double(), dim=1)[:, slot])
             if argmax:
                 return block.argmax(dim=1)
             return sample_categorical(block, generator)
@@ -128,7 +153,7 @@ class DeviceDecoder:
                         top = t[f"pos_to_code.{j}"].shape[0] - 1
                         pos = features[:, first.start].double().round().clamp(0, top).long()
                     else:
-                        pos = pick(first)
+                        pos = pick(first, j, self._missing_slot.get(j))
                 code = t[f"pos_to_code.{j}"][pos]
                 if self._sample_other and f"grouped.{j}" in t:
                     u = torch.rand(n, generator=generator, device=features.device,
@@ -153,7 +178,7 @@ class DeviceDecoder:
             last = spans[-1]
             if last.kind == "missing":
                 # a two-way one-hot [observed, missing] is a softmax; an indicator a threshold
-                is_missing = (pick(last) == 1 if last.width > 1
+                is_missing = (pick(last, j, 1) == 1 if last.width > 1
                               else features[:, last.start] > 0.5)
                 x = torch.where(is_missing, torch.full_like(x, math.nan), x)
             out[:, j] = x

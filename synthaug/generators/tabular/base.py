@@ -142,6 +142,13 @@ class TabularGenerator(BaseGenerator):
                     f"[{col.minimum}, {col.maximum}]{shared}; a generator cannot extrapolate it "
                     "exactly."
                 )
+            if col.discrete_values and encoded not in col.discrete_values:
+                shown = ", ".join(f"{v:g}" for v in col.discrete_values[:20])
+                raise InvalidParameterError(
+                    f"conditions[{name!r}] = {value!r} is not one of the values the column "
+                    f"holds ({shown}); the schema treats {name!r} as ordinal, so samples hold "
+                    "only those. Condition on one of them."
+                )
             if col.kind.is_discrete and not self._level_seen(j, int(encoded)):
                 raise InvalidParameterError(
                     f"conditions[{name!r}] = {value!r} was never seen in the fitted data, so no "

@@ -141,9 +141,14 @@ class CTGANGenerator(TorchTabularGenerator):
 
     Parameters
     ----------
-    epochs : int, default=300
-        Passes over the training rows (CTGAN's default; each has ``n_rows // batch_size``
-        steps).
+    epochs : int or None, default=None
+        Passes over the training rows (each has ``max(1, n_rows // batch_size)`` steps).
+        ``None``: the data-scaled default budget, CTGAN's 300 epochs but at least 1,000 and
+        at most 3,000 optimiser steps in all
+        (:func:`~synthaug.generators.tabular.torch_base.budget_epochs`): 800 rows train for
+        1,000 epochs of one step, 20,000 rows for 75 epochs of 40.  A fixed number of epochs
+        gives a small table a few hundred steps (too few for a GAN) and a large one tens of
+        thousands.
     batch_size : int, default=500
         Rows per step; a multiple of ``pac``.  Batches are drawn with replacement, so it may
         exceed the number of rows.
@@ -223,11 +228,12 @@ class CTGANGenerator(TorchTabularGenerator):
     family = "gan"
     tags = frozenset({"gpu", "exact_conditions"})
     _restore_best = False
+    _MIN_STEPS = 1000
 
     def __init__(
         self,
         *,
-        epochs: int = 300,
+        epochs: int | None = None,
         batch_size: int = 500,
         learning_rate: float = 2e-4,
         embedding_dim: int = 128,
@@ -456,7 +462,8 @@ class CTGANGenerator(TorchTabularGenerator):
             return {"loss_g": loss_g.detach(), "loss_d": loss_d.detach(),
                     "wasserstein": wasserstein.detach(), "cond": loss_c.detach()}
 
-        return self._loop(step, steps_per_epoch=steps, rows_per_step=b, monitor="wasserstein")
+        return self._loop(step, steps_per_epoch=steps, rows_per_step=b, monitor="wasserstein",
+                          epochs=self._epochs_for(steps))
 
     def _gradient_penalty(
         self, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
@@ -525,7 +532,7 @@ class CTGANGenerator(TorchTabularGenerator):
                                  dtype=torch.long, device=dev)
         if len(value_idx):
             raw[:, value_idx] = self._value_activation(raw[:, value_idx])
-        return self.codec_.decode(raw, generator, given=given)
+        return self.codec_.decode(raw, generator, given=given, **self._missing_options())
 
     # -- persistence ---------------------------------------------------------------------------
     def _extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -225,5 +225,14 @@ class TokenCodec:
         grouped = self.arrays.get(f"grouped.{j}")
         return grouped is not None and bool(np.isin(code, grouped))
 
+    def missing_tokens(self) -> dict[int, int]:
+        """``{modelled column: its local missing token}`` for the columns that have one."""
+        out = {}
+        for i, j in enumerate(self.columns):
+            hit = np.flatnonzero(self.arrays[f"kind.{j}"] == _MISSING)
+            if len(hit):
+                out[i] = int(hit[0])
+        return out
+
     def sizes(self) -> list[int]:
         return [len(self.arrays[f"kind.{j}"]) for j in self.columns]

@@ -137,8 +137,12 @@ class TabularTransformerGenerator(TorchTabularGenerator):
 
     Parameters
     ----------
-    epochs : int, default=100
-        Passes over the training rows.
+    epochs : int or None, default=None
+        Passes over the training rows (each has ``max(1, n_rows // batch_size)`` steps).
+        ``None``: the data-scaled default budget, 100 epochs but at least 500 and at most
+        2,000 optimiser steps in all
+        (:func:`~synthaug.generators.tabular.torch_base.budget_epochs`): 800 rows train for
+        500 epochs of one step, 20,000 rows for 51 epochs of 39.
     batch_size : int, default=512
         Rows per step (capped at the number of training rows).
     learning_rate : float, default=1e-3
@@ -210,11 +214,19 @@ class TabularTransformerGenerator(TorchTabularGenerator):
 
     family = "transformer"
     tags = frozenset({"gpu", "exact_conditions"})
+    _DEFAULT_EPOCHS = 100
+    _MIN_STEPS = 500
+    _MAX_STEPS = 2000
+    # each column's missing draw depends on the columns sampled before it, and on the column
+    # order (one per sampled group): two passes of 4,096 rows in 16 orders each
+    _CALIBRATION_ROUNDS = 2
+    _CALIBRATION_ROWS = 4096
+    _CALIBRATION_CHUNK = 256
 
     def __init__(
         self,
         *,
-        epochs: int = 100,
+        epochs: int | None = None,
         batch_size: int = 512,
         learning_rate: float = 1e-3,
         d_model: int = 128,
@@ -308,7 +320,8 @@ class TabularTransformerGenerator(TorchTabularGenerator):
             lr=self.learning_rate, betas=(0.9, 0.98),
         )
         batcher = EpochBatcher(len(train), self.batch_size, dev, generator)
-        total_steps = self.epochs * batcher.steps
+        epochs = self._epochs_for(batcher.steps)
+        total_steps = epochs * batcher.steps
         warmup = max(1, int(_WARMUP * total_steps))
         peak = float(self.learning_rate)
 
@@ -352,7 +365,8 @@ class TabularTransformerGenerator(TorchTabularGenerator):
 
         return self._loop(step, steps_per_epoch=batcher.steps, rows_per_step=batcher.batch_size,
                           monitor="val_loss" if evaluate is not None else "loss",
-                          evaluate=evaluate, on_epoch_start=lambda epoch: batcher.new_epoch())
+                          evaluate=evaluate, on_epoch_start=lambda epoch: batcher.new_epoch(),
+                          epochs=epochs)
 
     # -- sample --------------------------------------------------------------------------------
     def _level_seen(self, column: int, code: int) -> bool:
@@ -390,6 +404,9 @@ class TabularTransformerGenerator(TorchTabularGenerator):
         offsets = torch.as_tensor(self.codec_.offsets, device=dev)
         global_tokens = local + offsets
         caches: list[KVCache] = [[] for _ in model.blocks]
+        options = self._missing_options()
+        shifts, probe = options["missing_shift"], options["probe"]
+        missing_token = self.codec_.missing_tokens()
         order_t = torch.as_tensor(order, device=dev).expand(b, -1)
         # prefill: the start vector and the given columns, querying up to the first free column
         x = model.embed(global_tokens[:, order[:n_given]], order_t[:, : n_given + 1],
@@ -398,7 +415,14 @@ class TabularTransformerGenerator(TorchTabularGenerator):
             h = model.hidden(x, caches)[:, -1]
             for t in range(n_given, len(order)):
                 column = order[t]
-                tok = sample_categorical(model.logits(h, column).float(), generator)
+                logits = model.logits(h, column).float()
+                j = self.codec_.columns[column]
+                miss = missing_token.get(column)
+                if miss is not None and shifts.get(j):
+                    logits[:, miss] += shifts[j]  # the calibrated missing share
+                if miss is not None and probe is not None:
+                    probe.setdefault(j, []).append(torch.softmax(logits.double(), 1)[:, miss])
+                tok = sample_categorical(logits, generator)
                 local[:, column] = tok
                 if t + 1 < len(order):
                     x = model.embed((tok + offsets[column]).unsqueeze(1),

@@ -102,8 +102,12 @@ class TVAEGenerator(TorchTabularGenerator):
 
     Parameters
     ----------
-    epochs : int, default=300
-        Passes over the training rows (TVAE's default).
+    epochs : int or None, default=None
+        Passes over the training rows (each has ``max(1, n_rows // batch_size)`` steps).
+        ``None``: the data-scaled default budget, TVAE's 300 epochs but at least 1,500 and at
+        most 3,000 optimiser steps in all
+        (:func:`~synthaug.generators.tabular.torch_base.budget_epochs`): 800 rows train for
+        1,500 epochs of one step, 20,000 rows for 75 epochs of 40.
     batch_size : int, default=500
         Rows per step (capped at the number of rows).
     learning_rate : float, default=1e-3
@@ -128,7 +132,6 @@ class TVAEGenerator(TorchTabularGenerator):
     max_categories : int or None, default=100
         Most one-hot slots per categorical column; rarer levels share one slot (see the module
         docstring).  ``None`` keeps every level (memory grows with the number of levels).
-    epochs, early_stopping_patience : see below
     early_stopping_patience : int or None, default=None
         Stop when the training loss has not improved for this many epochs, and keep the weights
         of the best epoch.
@@ -186,7 +189,7 @@ class TVAEGenerator(TorchTabularGenerator):
     def __init__(
         self,
         *,
-        epochs: int = 300,
+        epochs: int | None = None,
         batch_size: int = 500,
         learning_rate: float = 1e-3,
         latent_dim: int = 128,
@@ -352,7 +355,8 @@ class TVAEGenerator(TorchTabularGenerator):
             return {"loss": loss.detach(), "recon": recon.detach() / b, "kl": kl.detach() / b}
 
         return self._loop(step, steps_per_epoch=batcher.steps, rows_per_step=batcher.batch_size,
-                          on_epoch_start=lambda epoch: batcher.new_epoch())
+                          on_epoch_start=lambda epoch: batcher.new_epoch(),
+                          epochs=self._epochs_for(batcher.steps))
 
     def _cond_gather(self, layout: list[tuple[int, int, int]], dev: torch.device
                      ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -464,7 +468,7 @@ class TVAEGenerator(TorchTabularGenerator):
             sigma = torch.exp(self._decoder().log_sigma)
             noise = torch.randn((n, len(value_idx)), device=dev, generator=generator)
             features[:, value_idx] = self._value_activation(raw[:, value_idx]) + noise * sigma
-        return self.codec_.decode(features, generator, given=given)
+        return self.codec_.decode(features, generator, given=given, **self._missing_options())
 
     # -- persistence ---------------------------------------------------------------------------
     def _extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
