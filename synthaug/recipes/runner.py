@@ -273,8 +273,8 @@ def check(
     --------
     >>> from synthaug.recipes import check
     >>> plan = check("adult-lowdata", device="cpu")
-    >>> plan["runs"], plan["arms"][:2]
-    (40, ['real', 'synthetic-x0.5'])
+    >>> plan["runs"], plan["arms"][:3], plan["generator"]
+    (95, ['real', 'class-weights', 'tuned-threshold'], 'tabular.copula')
     """
     exp = prepare(load_recipe(spec_or_path), device, None)
     return {"recipe": exp.spec.name, "arms": [a.key for a in exp.arms],

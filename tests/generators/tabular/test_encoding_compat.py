@@ -14,7 +14,6 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
-import torch
 
 from synthaug.generators.base import BaseGenerator
 
@@ -38,14 +37,6 @@ def _sample_like_then(gen: BaseGenerator, expected: pd.DataFrame) -> pd.DataFram
         if call in set(expected["_call"]):
             rows.append(gen.sample(n, conditions=conditions, random_state=seed).assign(_call=call))
     return pd.concat(rows, ignore_index=True)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> object:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("key", sorted(FIXTURES.MODELS))

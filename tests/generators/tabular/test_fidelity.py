@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from synthaug import get_generator
 from synthaug.exceptions import InvalidParameterError
@@ -29,14 +28,6 @@ BUDGET = {"tabular.copula": {}, "tabular.gan": {"epochs": 4, "batch_size": 100},
                                   "d_model": 32}}
 YEARS = [2004, 2008, 2012, 2016, 2020]
 SCORES = [1.0, 1.5, 2.5, 4.0]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> object:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

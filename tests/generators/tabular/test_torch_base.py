@@ -33,15 +33,6 @@ def small(name: str, **params: Any) -> Any:
                                   "progress": False, **params})
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Any:
-    # two OpenMP threads spin-waiting on a busy 2-core machine made these tiny fits ~40x slower
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
     return make_mixed_frame(600, seed=1)
