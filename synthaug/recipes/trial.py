@@ -235,7 +235,8 @@ def run_trial(exp: Experiment, arm: Arm, seed: int, gen: BaseGenerator | None,
     gen_seconds : float or None
         Its fit time, recorded in the result of the arms that use it.
     real_models : RealModels
-        Real-only's models, kept by its arm and reused by the threshold and filter arms.
+        The models of the real rows alone (real-only's, and the class-weighted one that judges
+        the filter arms' rows), kept by their arms and reused by the threshold and filter arms.
     """
     notes: list[str] = []
     record: dict[str, Any] = {}
