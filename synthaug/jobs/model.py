@@ -140,7 +140,13 @@ def _from_recipe(job: LoadedJob, recipe: str) -> ModelSource:
     except SynthaugError as exc:
         raise job.error("model.recipe", f"its data: {exc}") from None
     target = loaded.spec.data.target if modality.name == "tabular" else None
-    return _to_fit(job, modality, loaded.spec.generator.name, dict(loaded.spec.generator.params),
+    name = loaded.spec.generator.name
+    if name == "auto":  # what the recipe would pick for these rows on the job's device
+        from synthaug.planning import default_generator
+
+        name = default_generator(modality.name, modality.n_records(data),
+                                 job.spec.model.device)
+    return _to_fit(job, modality, name, dict(loaded.spec.generator.params),
                    data, target=target, drop=loaded.spec.data.drop, field_name="model.recipe")
 
 
