@@ -24,7 +24,15 @@ from synthaug.exceptions import ModelFormatError
 if TYPE_CHECKING:
     from synthaug.data.schema import ColumnSchema
 
-__all__ = ["check_decodes", "check_saved_column", "damaged", "is_int"]
+__all__ = [
+    "check_decodes",
+    "check_saved_column",
+    "damaged",
+    "is_int",
+    "time_levels",
+    "time_levels_from_json",
+    "time_levels_to_json",
+]
 
 
 #: the fields of a saved column, and whether each is required
@@ -193,3 +201,30 @@ def check_decodes(col: ColumnSchema) -> None:
     except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
         raise damaged(col.to_dict(), "dtype", f"{col.dtype!r} cannot give back its values "
                       f"({type(exc).__name__}: {exc})") from None
+
+
+# JSON has no timestamps: category levels of time types are saved as exact integers in their
+# dtype's unit (datetimes and timedeltas; UTC for time-zone-aware ones) or as text (periods).
+def time_levels(dtype: str | None) -> bool:
+    """Whether a category column's levels are datetimes, timedeltas or periods."""
+    return bool(dtype) and str(dtype).startswith(("datetime64", "timedelta64", "period"))
+
+
+def time_levels_to_json(levels: list[Any], dtype: str) -> list[Any]:
+    """The JSON form of time-typed category levels (exact integers, or text for periods)."""
+    index = pd.Index(levels, dtype=dtype)
+    if isinstance(index, pd.PeriodIndex):
+        return [str(p) for p in index]
+    return [int(v) for v in index.asi8]
+
+
+def time_levels_from_json(values: list[Any], dtype: str) -> list[Any]:
+    """The levels :func:`time_levels_to_json` saved, back in their dtype."""
+    kind = pd.api.types.pandas_dtype(dtype)
+    if isinstance(kind, pd.PeriodDtype):
+        return pd.Index(values, dtype=kind).tolist()
+    ints = np.asarray(values, dtype=np.int64)
+    if isinstance(kind, pd.DatetimeTZDtype):
+        utc = pd.DatetimeIndex(ints.view(f"datetime64[{kind.unit}]")).tz_localize("UTC")
+        return utc.tz_convert(kind.tz).tolist()
+    return pd.Index(ints.view(np.dtype(str(kind)))).tolist()  # numpy datetime64 / timedelta64

@@ -41,6 +41,9 @@ from synthaug.data.saved_schema import (
     check_saved_column,
     damaged,
     is_int,
+    time_levels,
+    time_levels_from_json,
+    time_levels_to_json,
 )
 from synthaug.exceptions import InvalidDataError, ModelFormatError
 
@@ -99,8 +102,8 @@ class ColumnSchema:
         out["kind"] = self.kind.value
         if out["discrete_values"] is None:  # a column without it saves as before this field
             del out["discrete_values"]
-        if self.categories and _time_levels(self.categories_dtype):
-            out["categories"] = _time_levels_to_json(self.categories, str(self.categories_dtype))
+        if self.categories and time_levels(self.categories_dtype):
+            out["categories"] = time_levels_to_json(self.categories, str(self.categories_dtype))
         return out
 
     @classmethod
@@ -122,9 +125,9 @@ class ColumnSchema:
             out["range_ns"] = tuple(int(v) for v in out["range_ns"])
         if out.get("discrete_values") is not None:
             out["discrete_values"] = [float(v) for v in out["discrete_values"]]
-        if out.get("categories") and _time_levels(out.get("categories_dtype")):
+        if out.get("categories") and time_levels(out.get("categories_dtype")):
             try:
-                out["categories"] = _time_levels_from_json(out["categories"],
+                out["categories"] = time_levels_from_json(out["categories"],
                                                            out["categories_dtype"])
             except (TypeError, ValueError, OverflowError) as exc:
                 raise damaged(data, "categories", f"cannot be read as "
@@ -132,31 +135,6 @@ class ColumnSchema:
         col = cls(**out)
         check_decodes(col)
         return col
-
-
-# JSON has no timestamps: category levels of time types are saved as exact integers in their
-# dtype's unit (datetimes and timedeltas; UTC for time-zone-aware ones) or as text (periods).
-def _time_levels(dtype: str | None) -> bool:
-    """Whether a category column's levels are datetimes, timedeltas or periods."""
-    return bool(dtype) and str(dtype).startswith(("datetime64", "timedelta64", "period"))
-
-
-def _time_levels_to_json(levels: list[Any], dtype: str) -> list[Any]:
-    index = pd.Index(levels, dtype=dtype)
-    if isinstance(index, pd.PeriodIndex):
-        return [str(p) for p in index]
-    return [int(v) for v in index.asi8]
-
-
-def _time_levels_from_json(values: list[Any], dtype: str) -> list[Any]:
-    kind = pd.api.types.pandas_dtype(dtype)
-    if isinstance(kind, pd.PeriodDtype):
-        return pd.Index(values, dtype=kind).tolist()
-    ints = np.asarray(values, dtype=np.int64)
-    if isinstance(kind, pd.DatetimeTZDtype):
-        utc = pd.DatetimeIndex(ints.view(f"datetime64[{kind.unit}]")).tz_localize("UTC")
-        return utc.tz_convert(kind.tz).tolist()
-    return pd.Index(ints.view(np.dtype(str(kind)))).tolist()  # numpy datetime64 / timedelta64
 
 
 @dataclass(frozen=True)
@@ -441,7 +419,7 @@ def _detect_column(series: pd.Series, name: str, what: str, bound_rows: int = 1
     base: dict[str, Any] = {"name": name, "dtype": str(dtype), "missing_rate": missing}
     if isinstance(dtype, pd.CategoricalDtype):
         levels_dtype = str(dtype.categories.dtype)
-        if not _time_levels(levels_dtype) and not all(
+        if not time_levels(levels_dtype) and not all(
             isinstance(_plain(c), (str, int, float, bool)) for c in dtype.categories
         ):
             raise InvalidDataError(
