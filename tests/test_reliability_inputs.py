@@ -10,7 +10,7 @@ import pytest
 from synthaug.cli import main
 from synthaug.config import SpecError
 from synthaug.data.io import read_table
-from synthaug.exceptions import InvalidDataError
+from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.validators.suite import CheckSpec, Suite
 
 
@@ -34,6 +34,20 @@ def test_distinct_names_that_look_mangled_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "ok.csv"
     pd.DataFrame({"x": [1, 2], "x.1": [3, 4], "": [5, 6]}).to_csv(path, index=False)
     assert list(read_table(str(path)).columns) == ["x", "x.1", "Unnamed: 2"]
+
+
+def test_a_parquet_string_that_is_not_utf8_is_named_at_read(tmp_path: Path) -> None:
+    # found by the hostile-input property test: arrow reads such bytes without a check, and
+    # the UnicodeDecodeError came from deep inside schema detection
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = b"ok\x9d"
+    bad = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(
+        bytes([0, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0])), pa.py_buffer(data)])
+    pq.write_table(pa.table({"c0": bad}), tmp_path / "bad.parquet")
+    with pytest.raises(InvalidParameterError, match=r"could not read .*bad\.parquet.*UTF-?8"):
+        read_table(str(tmp_path / "bad.parquet"))
 
 
 def test_an_unknown_key_in_a_suite_check_lists_the_keys_a_check_takes(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 
-__all__ = ["read_table"]
+__all__ = ["read_parquet", "read_table"]
 
 
 def read_table(path: str) -> pd.DataFrame:
@@ -26,7 +26,7 @@ def read_table(path: str) -> pd.DataFrame:
     suffixes = "".join(file.suffixes).lower()
     try:
         if ".parquet" in suffixes:
-            return pd.read_parquet(file)
+            return read_parquet(file)
         if ".csv" in suffixes or ".tsv" in suffixes:
             sep = "\t" if ".tsv" in suffixes else ","
             _check_unique_header(file, sep, path)
@@ -62,3 +62,19 @@ def _check_unique_header(file: Path, sep: str, path: str) -> None:
             f"{path!r} names columns more than once in its header: {shown}. Give every column "
             "its own name in the header row, then read the file again."
         )
+
+
+def read_parquet(file: Path) -> pd.DataFrame:
+    """A Parquet file as pandas reads it, refused when a string holds invalid UTF-8.
+
+    Arrow does not check string bytes when it reads a file, so a damaged one would surface as a
+    ``UnicodeDecodeError`` deep inside the first use of the column; a full validation of the
+    table (one pass over its buffers, no second read) turns it into the reader's clear error.
+    ``pyarrow.parquet.read_table(...).to_pandas()`` is what ``pandas.read_parquet`` does with
+    the pyarrow engine (same dtypes, pandas 2 and 3).
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(file)
+    table.validate(full=True)  # pyarrow.ArrowInvalid (a ValueError) for invalid UTF-8
+    return table.to_pandas()

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from synthaug.data.io import read_parquet
 from synthaug.data.text.container import Texts, as_texts
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.utils.files import atomic_file
@@ -89,7 +90,7 @@ def read_texts(path: Path, *, text_column: str | None = None,
                                     ".parquet files.")
     try:
         if suffix == ".parquet":
-            frame = pd.read_parquet(path)
+            frame = read_parquet(path)
         else:
             frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=object,
                                 keep_default_na=False, encoding="utf-8")
