@@ -254,6 +254,12 @@ class AugmentationSpec(_StrictSpec):
     ``"weight"`` them (each synthetic record weighs ``synthetic_weight`` in the loss, a real
     one 1); ``"curriculum"`` (half the step budget on the synthetic records, then the other
     half fine-tuning on the real ones).
+    ``tune_decision``: tune every arm's decision on the validation records, as the
+    ``"threshold"`` baseline tunes real-only's (per-class offsets on the log probabilities, for
+    the headline metric; ROC AUC is unchanged by it), so that the arms that draw synthetic
+    records get the same free improvement the threshold baseline gets and the best
+    configuration of each side is compared.  Real-only is then the tuned-threshold baseline
+    itself, so ``real_baselines`` may not also list ``"threshold"``.  Off by default.
 
     Examples
     --------
@@ -279,6 +285,7 @@ class AugmentationSpec(_StrictSpec):
         default=("append",), strict=False)
     filter_confidence: float = Field(default=0.5, gt=0, lt=1, allow_inf_nan=False)
     synthetic_weight: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+    tune_decision: bool = False
 
     @field_validator("real_baselines", "uses")
     @classmethod
@@ -312,6 +319,12 @@ class AugmentationSpec(_StrictSpec):
         if self.baseline_ratios is not None and not self.baseline_ratios:
             raise _field_errors([(("baseline_ratios",), "needs at least one ratio (or set "
                                   "baseline = 'none').", [])])
+        if self.tune_decision and "threshold" in self.real_baselines:
+            raise _field_errors([(("real_baselines",), "lists 'threshold', but tune_decision "
+                                  "= true tunes every arm's decision, real-only's included, "
+                                  "so real-only is the tuned-threshold baseline: drop "
+                                  "'threshold' (or set tune_decision = false).",
+                                  list(self.real_baselines))])
         return self
 
 

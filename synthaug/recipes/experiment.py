@@ -343,7 +343,8 @@ def fingerprint_of(exp: Experiment) -> str:
                                  ("augmentation", "real_baselines", []),
                                  ("augmentation", "uses", ["append"]),
                                  ("augmentation", "filter_confidence", 0.5),
-                                 ("augmentation", "synthetic_weight", 0.5)):
+                                 ("augmentation", "synthetic_weight", 0.5),
+                                 ("augmentation", "tune_decision", False)):
         if recipe[section].get(name) == unset:
             recipe[section].pop(name, None)
     if exp.task.modality != "tabular":

@@ -353,8 +353,10 @@ class GainReport:
         headers = list(rows[0]) if rows else []
         widths = [max(len(h), *(len(r[h]) for r in rows)) for h in headers]
         pct = f"{self.confidence:.0%}"
+        tuned = "; every arm's decision tuned on validation" if self.info.get(
+            "tune_decision") else ""
         lines = [f"gain report: {self.recipe} ({len(self.seeds)} seeds, mean [{pct} interval]; "
-                 "verdicts Holm-corrected for the number of arms)"]
+                 f"verdicts Holm-corrected for the number of arms{tuned})"]
         lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
         for r in rows:
             lines.append("  " + "  ".join(r[h].ljust(w)
@@ -537,6 +539,9 @@ def _setup_lines(info: Mapping[str, Any], seeds: Sequence[int]) -> list[str]:
     if info.get("generator"):
         lines.append(f"- generator: `{info['generator']}`; downstream model: "
                      f"`{info.get('model')}`; budget: {info.get('budget')}")
+    if info.get("tune_decision"):
+        lines.append("- decisions: every arm's threshold (per-class offsets) tuned on the "
+                     "validation records for the headline metric, real-only's included")
     lines.append(f"- seeds: {list(seeds)}; device: {info.get('device')}")
     if info.get("wall_seconds") is not None:
         lines.append(f"- wall time of the last invocation: {info['wall_seconds']:.1f} s "

@@ -235,6 +235,7 @@ def _run(
         "model": exp.model_name,
         "reference_model": exp.reference,
         "budget": budget(spec),
+        "tune_decision": spec.augmentation.tune_decision,
         "device": str(exp.device),
         "torch_threads": torch.get_num_threads(),
         "wall_seconds": round(wall, 2),

@@ -269,7 +269,8 @@ def run_trial(exp: Experiment, arm: Arm, seed: int, gen: BaseGenerator | None,
         model, fit = _train(exp, train, seed, pretrain)
         if arm.kind in ("real", "class_weights"):
             real_models.keep(seed, model, weighted=arm.kind == "class_weights")
-    tune = arm.kind == "threshold"
+    # the threshold baseline tunes its decision; with tune_decision every arm does
+    tune = arm.kind == "threshold" or aug.tune_decision
     metrics, val_metrics = _scores(exp, predict_proba(model, exp.validation),
                                    predict_proba(model, exp.test), tune)
     counts = np.bincount(train.y.cpu().numpy(), minlength=len(exp.classes))

@@ -147,6 +147,42 @@ def test_picks_are_made_on_validation_and_compared_on_test(
     assert GainReport.load(out).to_dict() == json.loads(rep.to_json())
 
 
+def test_tune_decision_gives_every_arm_the_tuned_threshold(
+        report: tuple[GainReport, Path], tmp_path: Path) -> None:
+    """With tune_decision, real-only is the tuned-threshold arm of a run without it (same seed,
+    same model, same offsets) and a synthetic arm's validation metric never falls below its
+    untuned one: the synthetic side gets the baseline's free improvement, nothing more."""
+    rep, out = report
+    doc = json.loads(json.dumps(DOC))
+    doc["data"]["source"] = str(out.parent / "tiny.csv")
+    doc["augmentation"].update(ratios=[0.5], uses=["append"], baseline="none",
+                               real_baselines=["class_weights"], tune_decision=True)
+    tuned = run(doc, out_dir=tmp_path / "run", device="cpu", progress=False)
+    plain, both = by_run(rep), by_run(tuned)
+    assert [a.name for a in tuned.arms] == ["real", "class-weights", "synthetic-x0.5"]
+    for seed in (0, 1):
+        assert both[("real", seed)]["metrics"] == pytest.approx(
+            plain[("tuned-threshold", seed)]["metrics"])
+        assert both[("real", seed)]["reference"]["metrics"] == pytest.approx(
+            plain[("tuned-threshold", seed)]["reference"]["metrics"])
+        for arm in ("class-weights", "synthetic-x0.5"):
+            assert (both[(arm, seed)]["validation_metrics"]["macro_f1"]
+                    >= plain[(arm, seed)]["validation_metrics"]["macro_f1"] - 1e-12)
+            assert both[(arm, seed)]["metrics"]["roc_auc"] == pytest.approx(
+                plain[(arm, seed)]["metrics"]["roc_auc"])
+    assert "every arm's decision tuned on validation" in str(tuned)
+    assert "every arm's threshold" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_tune_decision_with_the_threshold_baseline_is_a_spec_error() -> None:
+    from synthaug.recipes import check
+
+    doc = json.loads(json.dumps(DOC))
+    doc["augmentation"]["tune_decision"] = True
+    with pytest.raises(SpecError, match=r"augmentation\.real_baselines.*tune_decision"):
+        check(doc, device="cpu")
+
+
 def test_a_reference_model_for_data_it_cannot_read_is_a_spec_error(tmp_path: Path) -> None:
     from synthaug.recipes import check
 
