@@ -120,9 +120,6 @@ class TorchTabularGenerator(TorchGeneratorMixin, TabularGenerator):
     #: calibration passes: one is exact when a column's missing draw depends on nothing else
     #: sampled (one forward pass per row); an autoregressive model needs more
     _CALIBRATION_ROUNDS: ClassVar[int] = 1
-    #: rows per ``_generate`` call while calibrating (the transformer draws one column order
-    #: per call, so smaller calls average over more orders)
-    _CALIBRATION_CHUNK: ClassVar[int] = SAMPLE_CHUNK_ROWS
     #: rows drawn per calibration pass
     _CALIBRATION_ROWS: ClassVar[int] = CALIBRATION_ROWS
 
@@ -169,7 +166,7 @@ class TorchTabularGenerator(TorchGeneratorMixin, TabularGenerator):
             try:
                 with torch.inference_mode():
                     for start, stop in iter_slices(self._CALIBRATION_ROWS,
-                                                   self._CALIBRATION_CHUNK):
+                                                   SAMPLE_CHUNK_ROWS):
                         self._generate(stop - start, {}, gen)  # only the probe is kept
             finally:
                 self._probe = None

@@ -217,11 +217,11 @@ class TabularTransformerGenerator(TorchTabularGenerator):
     _DEFAULT_EPOCHS = 100
     _MIN_STEPS = 500
     _MAX_STEPS = 2000
-    # each column's missing draw depends on the columns sampled before it, and on the column
-    # order (one per sampled group): two passes of 4,096 rows in 16 orders each
+    # each column's missing draw depends on the columns sampled before it (every row has its
+    # own order): two passes of 4,096 rows, the second correcting what the first's shifts
+    # changed downstream
     _CALIBRATION_ROUNDS = 2
     _CALIBRATION_ROWS = 4096
-    _CALIBRATION_CHUNK = 256
 
     def __init__(
         self,
@@ -384,50 +384,72 @@ class TabularTransformerGenerator(TorchTabularGenerator):
             local[:, i] = int(codec.token(i, np.array([fixed[j]]))[0])
         free = [i for i in range(n_cols) if i not in given]
         if free:
-            # rows per group: the key/value cache holds group x columns x d_model x layers
+            # rows per group: the key/value cache holds group x columns x d_model x layers, and
+            # each step's logits group x vocabulary
             cap = _SAMPLE_GROUP_ROWS * (4 if dev.type == "cuda" else 1)
-            group = max(256, min(cap, (1 << 18) // max(1, n_cols)))
+            group = max(256, min(cap, (1 << 18) // max(1, n_cols),
+                                 (1 << 25) // max(1, codec.vocab_size)))
             for start, stop in iter_slices(n, group):
-                # one column order per group of rows: the conditioned columns first, the others
-                # in a random order (every order was trained)
-                perm = torch.randperm(len(free), device=dev, generator=generator).tolist()
-                order = given + [free[p] for p in perm]
-                local[start:stop] = self._sample_group(local[start:stop], order, len(given),
+                local[start:stop] = self._sample_group(local[start:stop], given, free,
                                                        generator)
         return codec.decode(local, generator)
 
-    def _sample_group(self, local: torch.Tensor, order: list[int], n_given: int,
+    def _sample_group(self, local: torch.Tensor, given: list[int], free: list[int],
                       generator: torch.Generator) -> torch.Tensor:
+        """Fill the ``free`` columns of ``local`` (local token ids), each row in its own order.
+
+        The ``given`` (conditioned) columns come first; the free ones follow in an order drawn
+        per row, as in training, where every row is read in its own random order.  (One order
+        per group of rows made a sample's share of missing values depend on the few orders its
+        groups drew: 0.346 to 0.390 for a 39 % column over three seeds.)  At each step every
+        row predicts its own next column: the head scores the whole vocabulary and the tokens
+        of the other columns are masked out.
+        """
         model: _ColumnTransformer = self.modules_["model"]  # type: ignore[assignment]
-        b = local.shape[0]
+        codec = self.codec_
+        b, n_cols = local.shape
         dev = local.device
-        offsets = torch.as_tensor(self.codec_.offsets, device=dev)
-        global_tokens = local + offsets
-        caches: list[KVCache] = [[] for _ in model.blocks]
+        offsets = torch.as_tensor(codec.offsets, device=dev)
+        sizes = torch.as_tensor(codec.sizes(), device=dev)
+        token_column = torch.repeat_interleave(torch.arange(n_cols, device=dev), sizes)
         options = self._missing_options()
         shifts, probe = options["missing_shift"], options["probe"]
-        missing_token = self.codec_.missing_tokens()
-        order_t = torch.as_tensor(order, device=dev).expand(b, -1)
-        # prefill: the start vector and the given columns, querying up to the first free column
-        x = model.embed(global_tokens[:, order[:n_given]], order_t[:, : n_given + 1],
-                        with_bos=True)
+        missing = codec.missing_tokens()  # {column: local missing token}
+        # the calibrated missing shares, as one bias over the vocabulary
+        bias = torch.zeros(codec.vocab_size, device=dev)
+        missing_at = torch.zeros(n_cols, dtype=torch.long, device=dev)  # global missing token
+        for column, token in missing.items():
+            missing_at[column] = int(codec.offsets[column]) + token
+            bias[missing_at[column]] = shifts.get(codec.columns[column], 0.0)
+        keys = torch.rand((b, len(free)), device=dev, generator=generator)
+        order = torch.as_tensor(free, device=dev)[torch.argsort(keys, dim=1)]
+        if given:
+            order = torch.cat([torch.as_tensor(given, device=dev).expand(b, -1), order], dim=1)
+        n_given = len(given)
+        p_missing = (None if probe is None
+                     else torch.zeros((b, n_cols), dtype=torch.float64, device=dev))
+        caches: list[KVCache] = [[] for _ in model.blocks]
+        # prefill: the start vector and the given columns, querying up to each row's first free
+        x = model.embed(local[:, given] + offsets[given] if given else None,
+                        order[:, : n_given + 1], with_bos=True)
         with autocast(dev, self.bf16):
             h = model.hidden(x, caches)[:, -1]
-            for t in range(n_given, len(order)):
-                column = order[t]
-                logits = model.logits(h, column).float()
-                j = self.codec_.columns[column]
-                miss = missing_token.get(column)
-                if miss is not None and shifts.get(j):
-                    logits[:, miss] += shifts[j]  # the calibrated missing share
-                if miss is not None and probe is not None:
-                    probe.setdefault(j, []).append(torch.softmax(logits.double(), 1)[:, miss])
-                tok = sample_categorical(logits, generator)
-                local[:, column] = tok
-                if t + 1 < len(order):
-                    x = model.embed((tok + offsets[column]).unsqueeze(1),
-                                    order_t[:, t + 1 : t + 2], with_bos=False)
+            for t in range(n_given, n_cols):
+                col = order[:, t : t + 1]  # each row's column at this step, (b, 1)
+                logits = (model.head(h).float() + bias).masked_fill(token_column != col,
+                                                                    -torch.inf)
+                if p_missing is not None:  # calibrating: each row's probability of missing
+                    p = torch.softmax(logits.double(), 1).gather(1, missing_at[col])
+                    p_missing.scatter_(1, col, p)
+                tok = sample_categorical(logits, generator).unsqueeze(1)  # global token ids
+                local.scatter_(1, col, tok - offsets[col])
+                if t + 1 < n_cols:
+                    x = model.embed(tok, order[:, t + 1 : t + 2], with_bos=False)
                     h = model.hidden(x, caches)[:, -1]
+        if p_missing is not None and probe is not None:  # (the second test is for mypy)
+            for column in missing:
+                if column not in given:
+                    probe.setdefault(codec.columns[column], []).append(p_missing[:, column])
         return local
 
     # -- persistence ---------------------------------------------------------------------------

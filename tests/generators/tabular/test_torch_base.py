@@ -17,6 +17,7 @@ import torch
 
 from synthaug import get_generator
 from synthaug.exceptions import InvalidParameterError, NotFittedError, TrainingDivergedError
+from synthaug.generators.tabular.torch_base import SAMPLE_CHUNK_ROWS
 from tests.toydata import make_mixed_frame
 
 SMALL: dict[str, dict[str, Any]] = {
@@ -153,10 +154,9 @@ def test_no_host_sync_per_step(name: str, frame: pd.DataFrame,
     few_steps, many_steps = syncs(300), syncs(20)  # 2 vs 30 steps per epoch
     assert many_steps == few_steps
     # the missing-share calibration after training syncs a fixed number of times a pass: one
-    # copy of its probabilities, and (the transformer) one column order per group of rows
+    # copy of its probabilities, and one per sampled chunk of rows
     cls = type(small(name))
-    calibration = cls._CALIBRATION_ROUNDS * (
-        2 + -(-cls._CALIBRATION_ROWS // cls._CALIBRATION_CHUNK))
+    calibration = cls._CALIBRATION_ROUNDS * (2 + -(-cls._CALIBRATION_ROWS // SAMPLE_CHUNK_ROWS))
     monkeypatch.setattr(cls, "_calibrate_missing", lambda self, rng: None)
     training = syncs(20)
     assert training <= 2 * 2 + 4  # two per epoch (the loss copy) plus setup
