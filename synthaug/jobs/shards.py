@@ -13,13 +13,13 @@ generator or a pickled exception).
 
 Formats (``output.format``), the first of each modality being its default:
 
-=========  =============================  =====================================
-modality   format                         a shard is
-=========  =============================  =====================================
-tabular    ``parquet``, ``csv``           ``shard-00000.parquet``
-image      ``png``                        a folder ``shard-00000/<class>/<i>.png`` + ``labels.csv``
-text       ``jsonl``, ``csv``, ``parquet`` ``shard-00000.jsonl`` (``{"text", "label"}``)
-=========  =============================  =====================================
+=========  ===============================  =======================================================
+modality   format                           a shard is
+=========  ===============================  =======================================================
+tabular    ``parquet``, ``csv``             ``shard-00000.parquet``
+image      ``png``                          ``shard-00000/<class>/<i>.png`` + ``labels.parquet``
+text       ``jsonl``, ``csv``, ``parquet``  ``shard-00000.jsonl`` (``{"text", "label"}``)
+=========  ===============================  =======================================================
 
 Images are not offered as ``.npz``: numpy stamps the archive's members with the time of
 writing, so the same images would not give the same bytes twice.

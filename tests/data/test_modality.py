@@ -95,13 +95,21 @@ def test_image_folder_and_npz_round_trip(tmp_path, digits: Images) -> None:
     image = get_modality("image")
     small = image.take(digits, np.arange(30))
     image.write(small, tmp_path / "folder")
-    assert (tmp_path / "folder" / "labels.csv").is_file()
+    labels = tmp_path / "folder" / "labels.parquet"
+    assert labels.is_file() and not (tmp_path / "folder" / "labels.csv").exists()
     back = image.read(tmp_path / "folder")
     assert np.array_equal(back.pixels, small.pixels)
     assert back.labels.tolist() == [str(v) for v in small.labels]
     assert detect_path_modality(tmp_path / "folder").name == "image"
-    # the folder layout root/<class>/*.png reads without labels.csv, classes from the names
-    (tmp_path / "folder" / "labels.csv").unlink()
+    # a hand-written labels.csv (what synthaug wrote before) reads the same, and the folder
+    # stays one synthaug may replace
+    pd.read_parquet(labels).to_csv(tmp_path / "folder" / "labels.csv", index=False)
+    labels.unlink()
+    assert image.read(tmp_path / "folder").labels.tolist() == back.labels.tolist()
+    image.write(small, tmp_path / "folder")
+    assert labels.is_file() and not (tmp_path / "folder" / "labels.csv").exists()
+    # the folder layout root/<class>/*.png reads without a labels table, classes from the names
+    labels.unlink()
     by_folder = image.read(tmp_path / "folder")
     assert sorted(by_folder.labels.tolist()) == sorted(str(v) for v in small.labels)
     image.write(small, tmp_path / "x.npz")

@@ -312,9 +312,9 @@ def test_image_and_text_jobs_through_their_writers(tmp_path: Path) -> None:
     assert result.ok and [e["name"] for e in result.manifest["shards"]] == [
         "shards/shard-00000", "shards/shard-00001", "shards/shard-00002"]
     shard = tmp_path / "images" / "shards" / "shard-00000"
-    assert (shard / "labels.csv").is_file() and len(list(shard.rglob("*.png"))) == 20
-    labels_read = pd.concat(pd.read_csv(tmp_path / "images" / "shards" / f"shard-0000{i}"
-                                        / "labels.csv") for i in range(3))["label"]
+    assert (shard / "labels.parquet").is_file() and len(list(shard.rglob("*.png"))) == 20
+    labels_read = pd.concat(pd.read_parquet(tmp_path / "images" / "shards" / f"shard-0000{i}"
+                                            / "labels.parquet") for i in range(3))["label"]
     assert labels_read.value_counts().to_dict() == {"dog": 40, "cat": 10}
     before = shard_digests(tmp_path / "images")
     shutil.rmtree(shard)

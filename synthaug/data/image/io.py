@@ -3,11 +3,12 @@
 Layouts read:
 
 * ``root/<class>/*.png`` (also ``.jpg``/``.jpeg``/``.bmp``): the class is the folder name;
-* ``root/*.png`` with a ``labels.csv`` of ``file,label`` rows (what :func:`write_images` writes),
-  or with no ``labels.csv`` for unlabelled images;
+* ``root/*.png`` (or in class folders) with a labels table of ``file``, ``label`` columns:
+  ``labels.parquet`` (what :func:`write_images` writes) or ``labels.csv`` (easy to write by
+  hand; what synthaug wrote before), or with neither for unlabelled images;
 * ``file.npz`` with an ``images`` array (uint8 ``(N, H, W[, C])``) and optionally ``labels``.
 
-Written: a folder ``root/<class>/<index>.png`` plus ``labels.csv`` (file, label), or an
+Written: a folder ``root/<class>/<index>.png`` plus ``labels.parquet`` (file, label), or an
 ``.npz``.  A folder is replaced only when it is one synthaug wrote (see
 :func:`synthaug.utils.files.atomic_folder`).
 """
@@ -30,7 +31,18 @@ __all__ = ["IMAGE_SUFFIXES", "is_image_path", "read_images", "write_images"]
 
 #: image file suffixes read from folders
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-LABELS_FILE = "labels.csv"
+#: the labels table written beside the PNGs, and the one read when both are present
+LABELS_FILE = "labels.parquet"
+#: the hand-written form (and what synthaug wrote before), still read
+LABELS_CSV = "labels.csv"
+
+
+def _labels_file(folder: Path) -> Path | None:
+    """The folder's labels table (Parquet first), or ``None``."""
+    for name in (LABELS_FILE, LABELS_CSV):
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -44,7 +56,7 @@ def is_image_path(path: Path) -> bool:
         return True
     if not path.is_dir():
         return False
-    if (path / LABELS_FILE).is_file() or _image_files(path):
+    if _labels_file(path) is not None or _image_files(path):
         return True
     return any(sub.is_dir() and _image_files(sub) for sub in path.iterdir())
 
@@ -56,7 +68,7 @@ def read_images(path: Path) -> Images:
     ------
     InvalidDataError
         For a file that is not an image, images of different sizes or modes, an empty class
-        folder, a ``labels.csv`` that names missing files, or an ``.npz`` without ``images``;
+        folder, a labels table that names missing files, or an ``.npz`` without ``images``;
         the message names the file.
     InvalidParameterError
         When ``path`` does not exist.
@@ -65,7 +77,7 @@ def read_images(path: Path) -> Images:
         return _read_npz(path)
     if not path.is_dir():
         raise InvalidParameterError(f"{str(path)!r} is neither an image folder nor an .npz file.")
-    if (path / LABELS_FILE).is_file():
+    if _labels_file(path) is not None:
         listed, labels = _read_labels_file(path)
         return _load(listed, labels, path)
     flat = _image_files(path)
@@ -73,7 +85,7 @@ def read_images(path: Path) -> Images:
     if flat and classes:
         raise InvalidDataError(
             f"{str(path)!r} holds images both at the top and in subfolders; put every image in "
-            "its class folder (root/<class>/*.png), or all at the top with a labels.csv."
+            "its class folder (root/<class>/*.png), or list them in a labels.csv."
         )
     if flat:
         return _load(flat, None, path)
@@ -94,30 +106,41 @@ def read_images(path: Path) -> Images:
 
 
 def _read_labels_file(path: Path) -> tuple[list[Path], np.ndarray | None]:
+    table = _labels_file(path)
+    if table is None:  # pragma: no cover - the callers checked
+        raise InvalidDataError(f"{str(path)!r} has no labels table.")
     files: list[Path] = []
     labels: list[str] = []
+    rows: list[dict[str, Any]]
     try:
-        with open(path / LABELS_FILE, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidDataError(f"cannot read {str(path / LABELS_FILE)!r}: {exc}") from None
+        if table.suffix == ".parquet":
+            import pandas as pd
+
+            frame = pd.read_parquet(table)
+            rows = [{str(k): (None if pd.isna(v) else str(v)) for k, v in row.items()}
+                    for row in frame.to_dict("records")]
+        else:
+            with open(table, newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+        raise InvalidDataError(f"cannot read {str(table)!r}: {exc}") from None
     for i, row in enumerate(rows):
         name, label = row.get("file"), row.get("label")
         if not name or label is None:
-            raise InvalidDataError(f"{str(path / LABELS_FILE)!r} row {i + 2} needs 'file' and "
+            raise InvalidDataError(f"{str(table)!r} row {i + 2} needs 'file' and "
                                    "'label' columns.")
         file = (path / name).resolve()
         if path.resolve() not in file.parents or not file.is_file():
-            raise InvalidDataError(f"{str(path / LABELS_FILE)!r} row {i + 2} names {name!r}, "
+            raise InvalidDataError(f"{str(table)!r} row {i + 2} names {name!r}, "
                                    "which is not an image inside the folder.")
         files.append(file)
         labels.append(label)
     if not files:
-        raise InvalidDataError(f"{str(path / LABELS_FILE)!r} lists no images.")
+        raise InvalidDataError(f"{str(table)!r} lists no images.")
     if not any(labels):  # written for unlabelled images
         return files, None
     if not all(labels):
-        raise InvalidDataError(f"{str(path / LABELS_FILE)!r} leaves some labels empty; give "
+        raise InvalidDataError(f"{str(table)!r} leaves some labels empty; give "
                                "every image a label, or none.")
     return files, np.asarray(labels, dtype=object)
 
@@ -171,13 +194,14 @@ def _read_npz(path: Path) -> Images:
 
 def _folder_problem(path: Path) -> str | None:
     """Why ``path`` is not an image folder synthaug wrote (None: it is one, replaceable)."""
-    if not (path / LABELS_FILE).is_file():
-        return f"it has no {LABELS_FILE}, so synthaug did not write it"
+    table = _labels_file(path)
+    if table is None:
+        return f"it has no {LABELS_FILE} (or {LABELS_CSV}), so synthaug did not write it"
     try:
         files, _ = _read_labels_file(path)
     except InvalidDataError as exc:
         return str(exc)
-    listed = {f.resolve() for f in files} | {(path / LABELS_FILE).resolve()}
+    listed = {f.resolve() for f in files} | {table.resolve()}
     for entry in path.rglob("*"):
         if entry.is_file() and entry.resolve() not in listed:
             return f"it holds {str(entry)!r}, which synthaug did not write"
@@ -185,7 +209,7 @@ def _folder_problem(path: Path) -> str | None:
 
 
 def write_images(data: Images, path: str | os.PathLike[str]) -> Path:
-    """Write ``data`` to an ``.npz`` or a folder of PNGs plus ``labels.csv``, atomically."""
+    """Write ``data`` to an ``.npz`` or a folder of PNGs plus ``labels.parquet``, atomically."""
     from PIL import Image
 
     target = Path(path)
@@ -219,8 +243,7 @@ def write_images(data: Images, path: str | os.PathLike[str]) -> Path:
                 folder / name, format="PNG")
             rows.append({"file": f"{label}/{name}" if label is not None else name,
                          "label": "" if label is None else label})
-        with open(tmp / LABELS_FILE, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["file", "label"])
-            writer.writeheader()
-            writer.writerows(rows)
+        import pandas as pd
+
+        pd.DataFrame(rows, columns=["file", "label"]).to_parquet(tmp / LABELS_FILE, index=False)
     return target
