@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from synthaug.data.image.container import Images, as_images
+from synthaug.data.io import read_parquet
 from synthaug.exceptions import InvalidDataError, InvalidParameterError
 from synthaug.utils.files import atomic_file, atomic_folder
 
@@ -77,8 +79,9 @@ def read_images(path: Path) -> Images:
         return _read_npz(path)
     if not path.is_dir():
         raise InvalidParameterError(f"{str(path)!r} is neither an image folder nor an .npz file.")
-    if _labels_file(path) is not None:
-        listed, labels = _read_labels_file(path)
+    table = _labels_file(path)
+    if table is not None:
+        listed, labels = _read_labels_file(path, table)
         return _load(listed, labels, path)
     flat = _image_files(path)
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -105,21 +108,19 @@ def read_images(path: Path) -> Images:
     return _load(files, np.asarray(names, dtype=object), path)
 
 
-def _read_labels_file(path: Path) -> tuple[list[Path], np.ndarray | None]:
-    table = _labels_file(path)
-    if table is None:  # pragma: no cover - the callers checked
-        raise InvalidDataError(f"{str(path)!r} has no labels table.")
+def _read_labels_file(path: Path, table: Path) -> tuple[list[Path], np.ndarray | None]:
+    """The images and labels that ``table`` (the folder's :func:`_labels_file`) lists."""
     files: list[Path] = []
     labels: list[str] = []
     rows: list[dict[str, Any]]
+    first_row = 1  # the number a message gives the table's first record (a CSV's header is 1)
     try:
         if table.suffix == ".parquet":
-            import pandas as pd
-
-            frame = pd.read_parquet(table)
+            frame = read_parquet(table)  # the project's reader: invalid UTF-8 is refused
             rows = [{str(k): (None if pd.isna(v) else str(v)) for k, v in row.items()}
                     for row in frame.to_dict("records")]
         else:
+            first_row = 2
             with open(table, newline="", encoding="utf-8") as fh:
                 rows = list(csv.DictReader(fh))
     except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
@@ -127,11 +128,11 @@ def _read_labels_file(path: Path) -> tuple[list[Path], np.ndarray | None]:
     for i, row in enumerate(rows):
         name, label = row.get("file"), row.get("label")
         if not name or label is None:
-            raise InvalidDataError(f"{str(table)!r} row {i + 2} needs 'file' and "
+            raise InvalidDataError(f"{str(table)!r} row {i + first_row} needs 'file' and "
                                    "'label' columns.")
         file = (path / name).resolve()
         if path.resolve() not in file.parents or not file.is_file():
-            raise InvalidDataError(f"{str(table)!r} row {i + 2} names {name!r}, "
+            raise InvalidDataError(f"{str(table)!r} row {i + first_row} names {name!r}, "
                                    "which is not an image inside the folder.")
         files.append(file)
         labels.append(label)
@@ -198,7 +199,7 @@ def _folder_problem(path: Path) -> str | None:
     if table is None:
         return f"it has no {LABELS_FILE} (or {LABELS_CSV}), so synthaug did not write it"
     try:
-        files, _ = _read_labels_file(path)
+        files, _ = _read_labels_file(path, table)
     except InvalidDataError as exc:
         return str(exc)
     listed = {f.resolve() for f in files} | {table.resolve()}
@@ -243,7 +244,5 @@ def write_images(data: Images, path: str | os.PathLike[str]) -> Path:
                 folder / name, format="PNG")
             rows.append({"file": f"{label}/{name}" if label is not None else name,
                          "label": "" if label is None else label})
-        import pandas as pd
-
         pd.DataFrame(rows, columns=["file", "label"]).to_parquet(tmp / LABELS_FILE, index=False)
     return target

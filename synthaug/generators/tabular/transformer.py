@@ -415,12 +415,15 @@ class TabularTransformerGenerator(TorchTabularGenerator):
         options = self._missing_options()
         shifts, probe = options["missing_shift"], options["probe"]
         missing = codec.missing_tokens()  # {column: local missing token}
-        # the calibrated missing shares, as one bias over the vocabulary
-        bias = torch.zeros(codec.vocab_size, device=dev)
-        missing_at = torch.zeros(n_cols, dtype=torch.long, device=dev)  # global missing token
+        # the calibrated missing shares as one bias over the vocabulary, and each column's
+        # global missing token (0 for none: gathered, never read), built on the host, copied once
+        bias_host = np.zeros(codec.vocab_size, dtype=np.float32)
+        missing_host = np.zeros(n_cols, dtype=np.int64)
         for column, token in missing.items():
-            missing_at[column] = int(codec.offsets[column]) + token
-            bias[missing_at[column]] = shifts.get(codec.columns[column], 0.0)
+            missing_host[column] = codec.offsets[column] + token
+            bias_host[missing_host[column]] = shifts.get(codec.columns[column], 0.0)
+        bias = torch.from_numpy(bias_host).to(dev)
+        missing_at = torch.from_numpy(missing_host).to(dev)
         keys = torch.rand((b, len(free)), device=dev, generator=generator)
         order = torch.as_tensor(free, device=dev)[torch.argsort(keys, dim=1)]
         if given:
