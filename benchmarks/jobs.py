@@ -7,8 +7,11 @@ afterwards.  Reported per configuration:
 
 * records/s end to end: records / the ``run()`` call's wall time (a ray job includes starting
   its private local Ray instance);
-* records/s steady: after the first shard, (records - one shard) / (time from the first to
-  the last finished shard), which leaves out worker and Ray start-up;
+* records/s steady: once every worker has started (as many shards finished as there are
+  workers), (records - the records of those shards) / (time from then to the last finished
+  shard), which leaves out worker and Ray start-up.  (Counting from the first shard instead
+  would credit n workers with n - 1 shards they drew before the clock started: 1.125x too
+  fast for 2 workers and 10 shards.);
 * peak RSS: the largest sum over the job process's whole tree (the job, its worker processes,
   and for ray the Ray daemons and actors it started), sampled every 0.2 s, and the largest
   single process.
@@ -190,9 +193,9 @@ def one_job(model: Path, records: int, engine: str, workers: int, device: str,
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     run_info = manifest["runs"][-1]
-    shard = manifest["shard_size"]
-    steady_s = run_info["engine_seconds"] - run_info["first_shard_seconds"]
-    steady = (records - shard) / steady_s if steady_s > 0 and records > shard else float("nan")
+    steady_s = run_info["engine_seconds"] - run_info["steady_from_seconds"]
+    steady_records = records - run_info["steady_from_records"]
+    steady = steady_records / steady_s if steady_s > 0 and steady_records else float("nan")
     return {"records": records, "engine": engine, "workers": workers,
             "seconds": run_info["seconds"], "process_seconds": wall,
             "records_per_s": records / run_info["seconds"], "steady_records_per_s": steady,
@@ -227,7 +230,8 @@ def render(entries: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "thread per worker, default shard sizes (100,000 rows, 1,000 images, 10,000 texts), no "
         "validation. *End to end* is records / the `run()` call (probe, worker or Ray "
         "start-up, every shard written, fsynced, renamed and recorded); *steady* leaves out "
-        "the start-up: (records - one shard) / (first to last finished shard). Peak RSS is "
+        "the start-up: the records after as many shards as workers had finished / the time "
+        "from then to the last finished shard. Peak RSS is "
         "the largest sum over the job process's tree (the job, its workers, and for ray the "
         "private Ray daemons and actors it started), sampled every 0.2 s.", "",
         "Tabular (Parquet shards):", "", head, *rows("tabular"), "",
@@ -241,7 +245,8 @@ def render(entries: list[dict[str, Any]], info: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--generators", nargs="+", default=["tabular.copula", "tabular.gan"])
+    parser.add_argument("--generators", nargs="*", default=["tabular.copula", "tabular.gan"],
+                        help="none (the bare flag) skips the tables")
     parser.add_argument("--engines", nargs="+", default=["local:1", "local:2", "ray:1", "ray:2"])
     parser.add_argument("--dummies", type=int, nargs=2, default=[20_000, 200_000],
                         metavar=("IMAGES", "TEXTS"), help="0 0 skips them")

@@ -425,10 +425,17 @@ def _run_locked(p: _Prepared, started: float, probe: tuple[float, int, float | N
             store.write_record(record)
             finished[int(record["index"])] = record
             bar.update(int(record["records"]))
-            timing.setdefault("first_shard_seconds",
-                              round(time.perf_counter() - engine_began, 3))
+            now = round(time.perf_counter() - engine_began, 3)
+            timing.setdefault("first_shard_seconds", now)
+            written_now.append(int(record["records"]))
+            # once as many shards as workers are done every worker has started: the rate
+            # after this point is the engine's steady rate, whatever the number of workers
+            if len(written_now) == workers:
+                timing.update(steady_from_seconds=now, steady_from_records=sum(written_now))
 
         timing: dict[str, float] = {}
+        written_now: list[int] = []
+        workers = min(int(run_info["engine"]["workers"]), len(remaining))
         engine_began = time.perf_counter()
         p.engine.run(context, [s.task() for s in remaining], done)
         # worker start-up is in the time to the first shard; the rest is the steady rate

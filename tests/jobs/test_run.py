@@ -102,6 +102,11 @@ def test_the_same_job_gives_the_same_bytes_with_two_worker_processes(
     result = run(job(model, out, mix=MIX, engine={"workers": 2}))
     assert result.last_run["engine"]["workers"] == 2
     assert shard_digests(out) == reference
+    # the steady rate is timed from when both workers had delivered a shard, not the first
+    timing = result.last_run
+    assert timing["steady_from_records"] in (1_500, 2_000)  # two of the 1,000, 1,000, 500
+    assert timing["first_shard_seconds"] <= timing["steady_from_seconds"] <= timing[
+        "engine_seconds"]
 
 
 def test_a_rerun_verifies_and_regenerates_only_deleted_shards(
