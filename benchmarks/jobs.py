@@ -51,6 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import command_line, machine, write_section
 
 RESULTS_JSON = Path(__file__).with_name("results") / "jobs.json"
+#: records per shard for the real image and text generators: 10 shards of 5,000, so that two
+#: workers have a steady stretch to time (their defaults, 1,000 and 10,000, would give 5 and 1)
+MEDIA_SHARD = 500
 PAGE = 4096
 
 
@@ -142,6 +145,37 @@ def fit_dummies(folder: Path) -> dict[str, Path]:
     return out
 
 
+def fit_media(folder: Path, device: str) -> dict[str, Path]:
+    """A real image and text generator, briefly trained, for images/s and texts/s.
+
+    ``image.gan`` (the image recipe's generator, default architecture) for 100 steps on 1,000
+    Fashion-MNIST training images, and ``text.transformer`` (default architecture) for 3
+    epochs on 1,000 Rotten Tomatoes snippets (500 per label).  Drawing speed depends on the
+    architecture, not on how well it learned; for text it also depends on how long the drawn
+    texts are, so the table gives bytes per record beside it.
+    """
+    import numpy as np
+
+    from synthaug import get_generator
+    from synthaug.data.image import Images
+    from synthaug.data.sources import read_source
+    from synthaug.data.text import Texts
+
+    images = read_source("fashion-mnist")[1]
+    rows = np.random.default_rng(0).permutation(len(images))[:1_000]
+    out = {"image.gan": folder / "image-gan", "text.transformer": folder / "text-transformer"}
+    get_generator("image.gan", max_steps=100, random_state=0, device=device, progress=False
+                  ).fit(Images(images.pixels[rows], images.labels[rows])).save(out["image.gan"])
+    texts = read_source("rotten-tomatoes")[1]
+    rng = np.random.default_rng(0)
+    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(texts.labels == label))[:500]
+                                   for label in sorted(set(texts.labels))]))
+    get_generator("text.transformer", epochs=3, random_state=0, device=device, progress=False
+                  ).fit(Texts(texts.texts[keep], texts.labels[keep])).save(
+        out["text.transformer"])
+    return out
+
+
 CHILD = """
 import json, sys
 from pathlib import Path
@@ -165,13 +199,14 @@ if __name__ == "__main__":
 
 
 def one_job(model: Path, records: int, engine: str, workers: int, device: str,
-            kind: str) -> dict[str, Any]:
+            kind: str, shard_size: int | None = None) -> dict[str, Any]:
     """Run one job in a fresh process; its timings and the peak RSS of its process tree."""
     import subprocess
 
     folder = Path(tempfile.mkdtemp(prefix="synthaug-bench-jobs-"))
     spec = {"records": records, "seed": 0, "model": {"path": str(model), "device": device},
-            "output": {"path": str(folder / "out")},
+            "output": {"path": str(folder / "out"),
+                       **({"shard_size": shard_size} if shard_size else {})},
             "engine": {"name": engine, "workers": workers}}
     (folder / "job.json").write_text(json.dumps(spec))
     (folder / "child.py").write_text(CHILD)
@@ -216,28 +251,35 @@ def render(entries: list[dict[str, Any]], info: dict[str, Any]) -> str:
                        f"| {e['records_per_s']:,.0f} | {e['steady_records_per_s']:,.0f} "
                        f"| {e['seconds']:,.1f} | {e['first_shard_seconds']:,.1f} "
                        f"| {e['peak_tree_mib']:,.0f} | {e['peak_process_mib']:,.0f} "
+                       f"| {e['bytes'] / e['records']:,.0f} "
                        f"| {e['load_before']:.1f} / {e['load_after']:.1f} |")
         return out
 
     head = ("| generator | records | engine | workers | records/s end to end | records/s steady "
             "| seconds | first shard after s | peak RSS, tree MiB | largest process MiB "
-            "| load avg before / after |\n|---|---|---|---|---|---|---|---|---|---|---|")
+            "| bytes / record | load avg before / after |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|")
     return "\n".join([
         "## Batch jobs: records/s and memory, local vs ray (issue 13)", "",
         f"Command: `{info['command']}`; {info['date']}; {info['cpu_cores']} CPU cores shared "
         f"with other work, GPU {info['gpu']}; Python {info['python']}, torch {info['torch']}, "
         f"numpy {info['numpy']}, pandas {info['pandas']}. Each job in a fresh process, one "
-        "thread per worker, default shard sizes (100,000 rows, 1,000 images, 10,000 texts), no "
-        "validation. *End to end* is records / the `run()` call (probe, worker or Ray "
+        "thread per worker, default shard sizes (100,000 rows, 1,000 images, 10,000 texts; "
+        f"{MEDIA_SHARD} for the real image and text generators), no validation. *End to end* is records / the `run()` call (probe, worker or Ray "
         "start-up, every shard written, fsynced, renamed and recorded); *steady* leaves out "
         "the start-up: the records after as many shards as workers had finished / the time "
         "from then to the last finished shard. Peak RSS is "
         "the largest sum over the job process's tree (the job, its workers, and for ray the "
         "private Ray daemons and actors it started), sampled every 0.2 s.", "",
         "Tabular (Parquet shards):", "", head, *rows("tabular"), "",
+        "Images (a folder of PNG files and labels.parquet per shard) and texts (JSONL) from "
+        "real generators, briefly trained (`fit_media`: `image.gan` 100 steps on 1,000 "
+        "Fashion-MNIST images, `text.transformer` 3 epochs on 1,000 Rotten Tomatoes snippets; "
+        "drawing speed depends on the architecture and, for text, on the drawn length):", "",
+        head, *rows("media"), "",
         "Images (PNG folders) and texts (JSONL) with the tiny **dummy** generators of "
         "`tests/dummies.py` (they measure the job and the writers, not a real model):", "",
-        head.replace("records |", "records |", 1), *rows("dummy"), "",
+        head, *rows("dummy"), "",
         "{reading}",
     ])
 
@@ -250,6 +292,9 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["local:1", "local:2", "ray:1", "ray:2"])
     parser.add_argument("--dummies", type=int, nargs=2, default=[20_000, 200_000],
                         metavar=("IMAGES", "TEXTS"), help="0 0 skips them")
+    parser.add_argument("--media", type=int, nargs=2, default=[5_000, 5_000],
+                        metavar=("IMAGES", "TEXTS"),
+                        help="records for the real image and text generators; 0 0 skips them")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--reading", default="", help="the paragraph under the tables")
     args = parser.parse_args()
@@ -280,6 +325,15 @@ def main() -> None:
                     result = one_job(models[name], rows, kind, int(workers), args.device,
                                      "tabular")
                     keep({"kind": "tabular", "generator": name, "device": args.device, **result})
+        if args.media[0] or args.media[1]:
+            media = fit_media(work, args.device)
+            for name, rows in (("image.gan", args.media[0]), ("text.transformer", args.media[1])):
+                for engine in ("local:1", "local:2"):
+                    if rows:
+                        result = one_job(media[name], rows, "local", int(engine[-1]),
+                                         args.device, "media", shard_size=MEDIA_SHARD)
+                        keep({"kind": "media", "generator": name, "device": args.device,
+                              **result})
         if args.dummies[0] or args.dummies[1]:
             with dummies_registered():
                 dummies = fit_dummies(work)

@@ -12,13 +12,15 @@ How many workers by default, measured rather than assumed: one, in the job's own
 unless the job would take a minute or more there (the runner times a probe draw) *and* cores
 are idle; then one more process per idle core (cores this process may use, from
 ``os.sched_getaffinity``, minus the 1-minute load average), up to one per core.  On CUDA, one
-process per GPU (each its own ``cuda:i``).  Why (``benchmarks/jobs.py``, RESULTS.md, on the
-2-core development machine shared by six sessions, load average 9-13): two worker processes
-drew the GAN's rows at 0.6-0.8x and the copula's at 1.0x the rate of one process, after 25-27 s
-of start-up (spawn, importing torch and synthaug) and with 2-2.6x the memory; a pure-Python
-loop run in two processes at once ran each at half the speed of one.  The scheduler gives a
-session a fixed share of a busy machine however many processes it starts, so extra processes
-only help where a core is idle.  ``engine.workers`` sets the number outright.
+process per GPU (each its own ``cuda:i``).  Why (``benchmarks/jobs.py``, RESULTS.md, 2-core
+machine): when it was idle, two worker processes drew 10M rows at 1.77x (GAN) and 1.91x
+(copula) the steady rate of one, after 4-6 s of start-up (spawn, importing torch and
+synthaug, loading the model), so a 3-second job got slower (copula, 1M rows: 5.3 s against
+3.1 s) and a 3-minute one faster (GAN, 10M rows: 107 s against 182 s); when the same machine
+was shared by six sessions (load average 9-13), two processes drew at 0.6-1.0x the rate of
+one after 25-27 s of start-up, with 2-2.6x the memory.  The scheduler gives a session a fixed
+share of a busy machine however many processes it starts, so extra processes only help where
+a core is idle.  ``engine.workers`` sets the number outright.
 
 Scripts that call :func:`synthaug.jobs.run` with several workers need the usual
 ``if __name__ == "__main__":`` guard, as for any ``spawn`` start.
@@ -46,7 +48,8 @@ __all__ = ["WORTH_A_POOL_S", "LocalEngine", "default_workers"]
 
 _POLL_S = 0.5
 #: a job estimated to take less than this in one process stays in the job's process: starting
-#: worker processes cost 25-27 s on the 2-core development machine (module docstring)
+#: worker processes cost 4-6 s on an idle 2-core machine and 25-27 s on a busy one (module
+#: docstring), which a minute's job wins back when a core is idle
 WORTH_A_POOL_S = 60.0
 
 
