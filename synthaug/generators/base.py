@@ -43,6 +43,7 @@ from synthaug.exceptions import (
 from synthaug.utils.device import resolve_device
 from synthaug.utils.random import RandomState, check_random_state
 from synthaug.utils.serialization import read_model_folder, write_model_folder
+from synthaug.utils.validation import check_int
 
 __all__ = ["BaseGenerator", "get_generator", "list_generators", "register_generator"]
 
@@ -286,9 +287,7 @@ class BaseGenerator(BaseEstimator):
 
 
 def _check_count(value: Any, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        what = "a non-negative int" if minimum == 0 else f"an int >= {minimum}"
-        raise InvalidParameterError(f"{name} must be {what}, got {value!r}.")
+    check_int(value, name, minimum)
     return int(value)
 
 

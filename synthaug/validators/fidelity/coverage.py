@@ -18,17 +18,13 @@ import pandas as pd
 
 from synthaug.data.schema import ColumnKind, ColumnSchema
 from synthaug.exceptions import InvalidParameterError
+from synthaug.utils.validation import check_int
 from synthaug.validators.base import BaseValidator, Score, register_validator
 
 __all__ = ["CategoryCoverage", "OutOfRange"]
 
 #: the level standing for "missing" in the level lists of the details (JSON null)
 _MISSING = None
-
-
-def _check_count(value: int, name: str, low: int = 0) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise InvalidParameterError(f"{name} must be an integer >= {low}, got {value!r}.")
 
 
 def _level_name(col: ColumnSchema, code: int) -> Any:
@@ -97,7 +93,7 @@ class CategoryCoverage(BaseValidator):
         holdout: Any = None,
         context: Mapping[str, Any] | None = None,
     ) -> Score:
-        _check_count(self.max_listed, "max_listed")
+        check_int(self.max_listed, "max_listed", 0)
         tables = self._prepare(real, synthetic, context=context)
         coverage: dict[str, float] = {}
         weighted: dict[str, float] = {}
@@ -191,7 +187,7 @@ class OutOfRange(BaseValidator):
             raise InvalidParameterError(
                 f"count_missing must be True or False, got {self.count_missing!r}."
             )
-        _check_count(self.max_listed, "max_listed")
+        check_int(self.max_listed, "max_listed", 0)
         tables = self._prepare(real, synthetic, context=context)
         n_rows = len(tables.synthetic)
         any_out = np.zeros(n_rows, dtype=bool)
