@@ -253,7 +253,11 @@ class AugmentationSpec(_StrictSpec):
     label with probability at least ``filter_confidence``, the most confident first);
     ``"weight"`` them (each synthetic record weighs ``synthetic_weight`` in the loss, a real
     one 1); ``"curriculum"`` (half the step budget on the synthetic records, then the other
-    half fine-tuning on the real ones).
+    half fine-tuning on the real ones).  Left out, ``("append",)``, what it meant before the
+    other uses existed, so that run folders of older recipes still resume; on the built-in
+    tables filtered records were the one use that never made a model measurably worse and the
+    only one that made gradient-boosted trees better (benchmarks/RESULTS.md), so a new tabular
+    recipe should list ``"filter"`` (the built-in ones list all four).
     ``tune_decision``: tune every arm's decision on the validation records, as the
     ``"threshold"`` baseline tunes real-only's (per-class offsets on the log probabilities, for
     the headline metric; ROC AUC is unchanged by it), so that the arms that draw synthetic
