@@ -56,5 +56,9 @@ def sample_categorical(logits: torch.Tensor, generator: torch.Generator | None) 
     """
     cum = torch.softmax(logits.float(), dim=-1).cumsum_(dim=-1)
     u = torch.rand((*cum.shape[:-1], 1), device=cum.device, dtype=cum.dtype, generator=generator)
+    # torch.rand can return exactly 0 (about once in 2^24 draws): no cumulative value is below
+    # 0, so the pick would be index 0 whatever its probability, a masked level or another
+    # column's token.  Above 0, the pick is the first index of positive probability.
+    u.clamp_(min=torch.finfo(cum.dtype).tiny)
     # scaling by the total absorbs float round-off that leaves the last cumulative value < 1
     return (cum < u * cum[..., -1:]).sum(dim=-1).clamp_(max=cum.shape[-1] - 1)
