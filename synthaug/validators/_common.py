@@ -93,6 +93,10 @@ def exact_match(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 # -- mixed-type distances ----------------------------------------------------------------------
+#: robust ranges past which a number counts as infinitely far (float32 squares stay finite)
+_FAR = 1e6
+
+
 class MixedDistanceEncoder:
     """Embed mixed-type rows so that Euclidean distance is a Gower-like mixed distance.
 
@@ -180,7 +184,9 @@ class MixedDistanceEncoder:
                 out[rows, pos + codes] = one_hot
                 pos += width
                 continue
-            scaled = (values - self.center_[j]) / self.scale_[j]
+            # a value millions of robust ranges out is as far as one can be: capped, so that
+            # extremes (1e308) stay finite in float32 and distances to them do not turn NaN
+            scaled = np.clip((values - self.center_[j]) / self.scale_[j], -_FAR, _FAR)
             out[:, pos] = np.where(missing, 0.0, scaled)
             pos += 1
             if self.missing_[j]:

@@ -46,6 +46,9 @@ def test_distance_encoding_is_gower_like() -> None:
     z = encoder.transform(np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
     assert np.linalg.norm(z[0] - z[1]) == pytest.approx(1.0)  # a different category: 1
     assert np.linalg.norm(z[0] - z[2]) == pytest.approx(1 / 98)  # 1 of a 98-wide robust range
+    # an extreme value stays finite (float32 would overflow to inf, and distances to NaN)
+    far = encoder.transform(np.array([[1e308, 0.0], [-1e308, 1.0]]))
+    assert np.isfinite(far).all() and np.isfinite(np.linalg.norm(far[0] - far[1]))
 
 
 def test_exact_match_treats_missing_as_equal() -> None:
