@@ -155,24 +155,20 @@ def fit_media(folder: Path, device: str) -> dict[str, Path]:
     texts are, so the table gives bytes per record beside it.
     """
     import numpy as np
+    from text import load as rotten_tomatoes  # benchmarks/text.py: per-label snippets
 
     from synthaug import get_generator
     from synthaug.data.image import Images
     from synthaug.data.sources import read_source
-    from synthaug.data.text import Texts
 
     images = read_source("fashion-mnist")[1]
     rows = np.random.default_rng(0).permutation(len(images))[:1_000]
     out = {"image.gan": folder / "image-gan", "text.transformer": folder / "text-transformer"}
     get_generator("image.gan", max_steps=100, random_state=0, device=device, progress=False
                   ).fit(Images(images.pixels[rows], images.labels[rows])).save(out["image.gan"])
-    texts = read_source("rotten-tomatoes")[1]
-    rng = np.random.default_rng(0)
-    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(texts.labels == label))[:500]
-                                   for label in sorted(set(texts.labels))]))
+    snippets, _ = rotten_tomatoes(per_class=500)
     get_generator("text.transformer", epochs=3, random_state=0, device=device, progress=False
-                  ).fit(Texts(texts.texts[keep], texts.labels[keep])).save(
-        out["text.transformer"])
+                  ).fit(snippets).save(out["text.transformer"])
     return out
 
 
